@@ -1,0 +1,47 @@
+# Retrack: `make run` serves it with demo data, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install lint format check-migrations serve browser bench-clicks bench-conversions bench-feed clean
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit("Retrack needs Python 3.11 or newer" if sys.version_info < (3, 11) else 0)'
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $@
+
+install: $(VENV)/.installed
+
+# A local .env with a fresh secret, made once; never committed.
+.env:
+	@$(PY) -c 'import secrets; print(f"SECRET_KEY={secrets.token_urlsafe(50)}")' > .env
+	@printf 'ALLOWED_HOSTS=127.0.0.1,localhost\nSESSION_COOKIE_SECURE=false\nCSRF_COOKIE_SECURE=false\n' >> .env
+	@echo "Wrote .env (SQLite, local secret). Edit it to use PostgreSQL: DATABASE_URL=postgres://..."
+
+run: install .env
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) manage.py seed_demo
+	@echo "Serving Retrack at http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
+	$(VENV)/bin/gunicorn retrack.wsgi --bind $(HOST):$(PORT) --workers 2 --access-logfile -
+
+test: install
+	$(PY) -m pytest -n 2
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+check-migrations: install
+	DEBUG=true $(PY) manage.py makemigrations --check --dry-run
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ClicksConfig(AppConfig):
+    name = "clicks"
+    verbose_name = "Clicks"

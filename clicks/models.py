@@ -1,0 +1,49 @@
+from django.db import models
+from django.utils import timezone
+
+from partners.models import Partner
+from retrack.lib.uuids import uuid7
+from stores.models import Program
+
+REF_MAX_LENGTH = 255
+URL_MAX_LENGTH = 2048
+USER_AGENT_MAX_LENGTH = 512
+
+
+class Click(models.Model):
+    """One visit a partner sent to a program. The table grows by millions of rows a day.
+
+    The primary key is the public click UUID, a time-ordered UUIDv7, so inserts append to
+    the end of the index and no second identifier index is needed. Jobs that walk the table
+    by age (anonymising, pruning) use UUID ranges (`retrack.lib.uuids.uuid7_floor`) on it.
+    """
+
+    uuid = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="+")
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="+")
+    ref = models.CharField(max_length=REF_MAX_LENGTH, blank=True)
+    ref2 = models.CharField(max_length=REF_MAX_LENGTH, blank=True)
+    ref3 = models.CharField(max_length=REF_MAX_LENGTH, blank=True)
+    deeplink = models.CharField(max_length=URL_MAX_LENGTH, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    browser = models.CharField(
+        max_length=USER_AGENT_MAX_LENGTH, blank=True, help_text="The User-Agent header."
+    )
+    referer = models.CharField(max_length=URL_MAX_LENGTH, blank=True)
+    country = models.CharField(max_length=2, blank=True, help_text="ISO-3166 alpha-2.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    is_bot = models.BooleanField(
+        default=False, help_text="A HEAD request, a crawler or a link preview: not counted."
+    )
+
+    class Meta:
+        indexes = [
+            # Reports and admin filters per program and per partner over a date range.
+            models.Index(fields=["program", "created_at"], name="click_program_created"),
+            models.Index(fields=["partner", "created_at"], name="click_partner_created"),
+            # "Where is my cashback?": operators search by the partner's own reference.
+            models.Index(fields=["ref"], name="click_ref"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.uuid)

@@ -1,0 +1,176 @@
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from clicks.models import Click
+from partners.models import Partner
+from retrack.lib.uuids import uuid7
+from stores.models import Event, EventKind, Program
+
+REFERENCE_MAX_LENGTH = 255
+
+
+class ConversionStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
+class ConversionSource(models.TextChoices):
+    API = "api", "Store API"
+    SCRIPT = "script", "Browser tag"
+
+
+class Conversion(models.Model):
+    """A transaction (purchase) or a lead (sign-up), attributed to a click."""
+
+    uuid = models.UUIDField(default=uuid7, unique=True, editable=False)
+    kind = models.CharField(max_length=12, choices=EventKind.choices)
+    status = models.CharField(
+        max_length=10, choices=ConversionStatus.choices, default=ConversionStatus.PENDING
+    )
+    status_reason = models.TextField(blank=True)
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="conversions")
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="conversions")
+    click = models.ForeignKey(Click, on_delete=models.PROTECT, related_name="conversions")
+    event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="conversions")
+    # NULL, not "", for the other kind's key: the partial unique constraints rely on it.
+    order_number = models.CharField(max_length=REFERENCE_MAX_LENGTH, null=True, blank=True)  # noqa: DJ001
+    reference = models.CharField(max_length=REFERENCE_MAX_LENGTH, null=True, blank=True)  # noqa: DJ001
+    order_sum = models.BigIntegerField(default=0, help_text="Minor units, VAT included.")
+    vat_sum = models.BigIntegerField(default=0, help_text="Minor units.")
+    commission = models.BigIntegerField(default=0, help_text="Minor units.")
+    commission_breakdown = models.JSONField(
+        default=list, help_text="How the commission was computed: event, base, rate, result."
+    )
+    currency = models.CharField(max_length=3)
+    vouchers = models.JSONField(default=list, blank=True)
+    source = models.CharField(max_length=6, choices=ConversionSource.choices)
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True, editable=False)  # noqa: DJ001
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program", "order_number"],
+                condition=Q(kind=EventKind.TRANSACTION),
+                name="conversion_order_number_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["program", "reference"],
+                condition=Q(kind=EventKind.LEAD),
+                name="conversion_reference_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["program", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="conversion_idempotency_key_unique",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(kind=EventKind.TRANSACTION, order_number__isnull=False)
+                    | Q(kind=EventKind.LEAD, reference__isnull=False)
+                ),
+                name="conversion_has_its_key",
+            ),
+            models.CheckConstraint(
+                condition=Q(order_sum__gte=0, vat_sum__gte=0, vat_sum__lte=F("order_sum")),
+                name="conversion_sums_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(commission__gte=0), name="conversion_commission_non_negative"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["program", "created_at"], name="conversion_program_created"),
+            models.Index(fields=["partner", "created_at"], name="conversion_partner_created"),
+            # The auto-approval job looks for old pending conversions.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(status=ConversionStatus.PENDING),
+                name="conversion_pending_created",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        key = self.order_number if self.kind == EventKind.TRANSACTION else self.reference
+        return f"{self.get_kind_display()} {key}"
+
+
+class ProductLine(models.Model):
+    """One product line of a transaction, earning commission at its own event."""
+
+    conversion = models.ForeignKey(Conversion, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveSmallIntegerField()
+    event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="+")
+    reference = models.CharField(max_length=REFERENCE_MAX_LENGTH, blank=True)
+    name = models.CharField(max_length=REFERENCE_MAX_LENGTH, blank=True)
+    quantity = models.PositiveIntegerField()
+    price = models.BigIntegerField(help_text="Unit price in minor units, VAT included.")
+    vat = models.BigIntegerField(help_text="The VAT in the unit price, minor units.")
+    commission = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["conversion", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["conversion", "position"], name="line_position_unique"),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="line_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(price__gte=0, vat__gte=0, vat__lte=F("price")), name="line_sums_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.name or self.reference}"
+
+
+class ChangeAction(models.TextChoices):
+    CREATED = "created", "Created"
+    AMENDED = "amended", "Amended"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
+class ConversionChange(models.Model):
+    """One entry of a conversion's history, and one item of its partner's feed.
+
+    `sequence` orders every change of every conversion. It is taken from `ChangeCounter`
+    as the last write of the changing transaction, so sequence order is commit order: see
+    `conversions.services.record_change`.
+    """
+
+    conversion = models.ForeignKey(Conversion, on_delete=models.CASCADE, related_name="changes")
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="+")
+    sequence = models.BigIntegerField(unique=True)
+    action = models.CharField(max_length=10, choices=ChangeAction.choices)
+    actor = models.CharField(max_length=200, help_text="Who: store:…, operator:…, system:…")
+    reason = models.TextField(blank=True)
+    changes = models.JSONField(default=dict, help_text="Field → [old, new].")
+    snapshot = models.JSONField(help_text="The conversion as the API showed it after the change.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["sequence"]
+        indexes = [
+            # The partner feed: WHERE partner = … AND sequence > cursor ORDER BY sequence.
+            models.Index(fields=["partner", "sequence"], name="change_partner_sequence"),
+            models.Index(fields=["conversion", "sequence"], name="change_conversion_sequence"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.action} by {self.actor}"
+
+
+class ChangeCounter(models.Model):
+    """A single row holding the last change sequence number handed out."""
+
+    last_sequence = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(pk=1), name="change_counter_single_row"),
+        ]
+
+    def __str__(self) -> str:
+        return f"last change #{self.last_sequence}"

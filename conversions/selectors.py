@@ -1,0 +1,88 @@
+"""Reads of conversions, and the one representation of a conversion that leaves Retrack.
+
+The store API, the partner feed (whose items are stored snapshots of this) and the back
+office all show a conversion as `conversion_document` builds it.
+"""
+
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+
+from conversions.models import Conversion, ProductLine
+from stores.models import EventKind
+
+
+def conversions_with_relations() -> QuerySet[Conversion]:
+    """Conversions with everything `conversion_document` reads, in a fixed number of queries."""
+    return Conversion.objects.select_related(
+        "click", "partner", "program__store", "event"
+    ).prefetch_related(
+        Prefetch("lines", queryset=ProductLine.objects.select_related("event").order_by("position"))
+    )
+
+
+def _iso(moment) -> str | None:
+    return moment.isoformat().replace("+00:00", "Z") if moment else None
+
+
+def conversion_document(conversion: Conversion) -> dict[str, Any]:
+    """The conversion as the contract (section 4) shows it, in snake_case."""
+    click = conversion.click
+    program = conversion.program
+    store = program.store
+    document: dict[str, Any] = {
+        "uuid": str(conversion.uuid),
+        "kind": conversion.kind,
+        "status": conversion.status,
+        "reason": conversion.status_reason,
+    }
+    if conversion.kind == EventKind.TRANSACTION:
+        document["order_number"] = conversion.order_number
+    else:
+        document["reference"] = conversion.reference
+    document.update(
+        {
+            "order_sum": conversion.order_sum,
+            "vat_sum": conversion.vat_sum,
+            "commission": conversion.commission,
+            "commission_breakdown": conversion.commission_breakdown,
+            "currency": conversion.currency,
+            "vouchers": list(conversion.vouchers),
+            "products": [
+                {
+                    "event": {"uuid": str(line.event.uuid), "name": line.event.name},
+                    "reference": line.reference,
+                    "name": line.name,
+                    "quantity": line.quantity,
+                    "price": line.price,
+                    "vat": line.vat,
+                    "commission": line.commission,
+                }
+                for line in conversion.lines.all()
+            ],
+            "event": {"uuid": str(conversion.event.uuid), "name": conversion.event.name},
+            "source": conversion.source,
+            "created_at": _iso(conversion.created_at),
+            "updated_at": _iso(conversion.updated_at),
+            "click": {
+                "uuid": str(click.uuid),
+                "ref": click.ref,
+                "ref2": click.ref2,
+                "ref3": click.ref3,
+                "deeplink": click.deeplink,
+                "ip_address": click.ip_address,
+                "browser": click.browser,
+                "referer": click.referer,
+                "country": click.country,
+                "created_at": _iso(click.created_at),
+            },
+            "publisher": {
+                "uuid": str(conversion.partner.uuid),
+                "name": conversion.partner.name,
+                "created_at": _iso(conversion.partner.created_at),
+            },
+            "advertiser": {"uuid": str(store.uuid), "name": store.name},
+            "program": {"uuid": str(program.uuid), "name": program.name},
+        }
+    )
+    return document

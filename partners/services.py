@@ -1,0 +1,28 @@
+"""Writes to partners, their admissions and their API tokens."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from partners.models import Admission, Partner, PartnerToken
+from stores.models import Program
+
+
+def issue_partner_token(partner: Partner, name: str = "") -> tuple[PartnerToken, str]:
+    """Create a token for the partner API; the secret is returned here and never again."""
+    token = PartnerToken(partner=partner, name=name)
+    secret = token.set_new_secret()
+    token.save()
+    return token, secret
+
+
+def revoke_partner_token(token: PartnerToken) -> None:
+    PartnerToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+
+
+def admit_partner(partner: Partner, program: Program) -> Admission:
+    """Admit a partner to a program (idempotent: the unique constraint decides)."""
+    with transaction.atomic():
+        admission, _ = Admission.objects.get_or_create(partner=partner, program=program)
+    return admission

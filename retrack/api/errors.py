@@ -1,0 +1,87 @@
+"""The contract's error shape: {"error": {"code": "...", "message": "...", "fields": {...}}}."""
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class ApiError(exceptions.APIException):
+    """A refusal with a machine-readable code, raised by views and translated by the handler."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        status_code: int = status.HTTP_400_BAD_REQUEST,
+        fields: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail=message, code=code)
+        self.status_code = status_code
+        self.error_code = code
+        self.message = message
+        self.fields = fields or {}
+
+
+def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
+_DEFAULT_CODES = {
+    400: "invalid",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "unprocessable",
+    429: "throttled",
+}
+
+
+def _flatten_messages(detail: Any) -> Any:
+    if isinstance(detail, dict):
+        return {key: _flatten_messages(value) for key, value in detail.items()}
+    if isinstance(detail, list):
+        if all(isinstance(item, str) for item in detail):
+            return [str(item) for item in detail]
+        return [_flatten_messages(item) for item in detail]
+    return [str(detail)]
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, ApiError):
+        return Response(error_body(exc.error_code, exc.message, exc.fields), status=exc.status_code)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    code = _DEFAULT_CODES.get(response.status_code, "error")
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _flatten_messages(exc.detail)
+        if not isinstance(fields, dict):
+            fields = {"non_field_errors": fields}
+        message = "The request has invalid fields: " + ", ".join(sorted(fields)) + "."
+        response.data = error_body("invalid", message, fields)
+    else:
+        detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+        response.data = error_body(code, str(detail))
+    return response
+
+
+def json_error_view(status_code: int, code: str, message: str):
+    """A plain Django view answering the error shape (for 404/500 outside DRF under /api/)."""
+
+    def view(request, exception=None):
+        return JsonResponse(error_body(code, message), status=status_code)
+
+    return view

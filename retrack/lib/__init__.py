@@ -1,0 +1,1 @@
+"""Helpers that touch no model."""

@@ -1,0 +1,37 @@
+"""Writes to stores, programs, events and store tokens, and onboarding from a document."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from stores.models import Event, Program, Store, StoreToken
+
+
+def issue_store_token(store: Store, name: str = "") -> tuple[StoreToken, str]:
+    """Create a token for the store API; the secret is returned here and never again."""
+    token = StoreToken(store=store, name=name)
+    secret = token.set_new_secret()
+    token.save()
+    return token, secret
+
+
+def revoke_store_token(token: StoreToken) -> None:
+    StoreToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+
+
+def save_event(program: Program, *, name: str, kind: str, percent, fixed_amount) -> Event:
+    """Create or update (by name) an event of a program."""
+    event, _ = Event.objects.update_or_create(
+        program=program,
+        name=name,
+        defaults={"kind": kind, "percent": percent, "fixed_amount": fixed_amount},
+    )
+    return event
+
+
+@transaction.atomic
+def save_program(store: Store, *, name: str, **fields) -> Program:
+    """Create or update (by name within its store) a program."""
+    program, _ = Program.objects.update_or_create(store=store, name=name, defaults=fields)
+    return program

@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from clicks import tag_views
+
+urlpatterns: list = [
+    path("retrack.js", tag_views.retrack_js, name="tag-script"),
+    path("conversion", tag_views.conversion, name="tag-conversion"),
+    path("pixel", tag_views.pixel, name="tag-pixel"),
+]

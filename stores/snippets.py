@@ -22,11 +22,17 @@ SNIPPET_TEMPLATES = {
     "redirect_page": "snippets/redirect_page.html",
 }
 # Names end up inside JavaScript and HTML comments: keep only characters harmless there.
-_UNSAFE_IN_COMMENT = re.compile(r"[^\w %.,()+-]")
+_UNSAFE_IN_COMMENT = re.compile(r"[^\w %.,:()+-]")
+_JS_STRING_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
 
 
 def _label(text: str) -> str:
     return _UNSAFE_IN_COMMENT.sub("", text)[:80]
+
+
+def _js(value: Any) -> str:
+    """`value` as a JavaScript literal that cannot end the <script> element it sits in."""
+    return mark_safe(json.dumps(value).translate(_JS_STRING_ESCAPES))
 
 
 def _event(event: Event | None, kind: str) -> dict[str, str]:
@@ -56,22 +62,22 @@ def snippet_context(program: Program) -> dict[str, Any]:
     return {
         "program_label": _label(program.name),
         "currency": program.currency,
-        "tag_url": f"{public_url}/track/v2/retrack.js",
+        "tag_url_js": _js(f"{public_url}/track/v2/retrack.js"),
         "pixel_url": f"{public_url}/track/v2/pixel",
         "order_event": _event(order_event, "transaction"),
         "line_events": [_event(order_event, "transaction"), _event(second_event, "transaction")],
         "lead_event": _event(lead_events[0] if lead_events else None, "lead"),
         "redirect_page_url": program.redirect_page_url or "your redirect page URL",
         "landing_url": program.landing_url,
-        # Normalized host names only ([a-z0-9.-] and a port), so safe inside the script.
-        "allowed_domains_json": mark_safe(json.dumps(_allowed_domains(program))),
+        "landing_url_js": _js(program.landing_url),
+        "allowed_domains_js": _js(_allowed_domains(program)),
     }
 
 
 def tag_loader_snippet() -> str:
     """The loader alone: what every page of a store carries."""
-    tag_url = f"{settings.RETRACK_PUBLIC_URL}/track/v2/retrack.js"
-    return render_to_string("snippets/loader.html", {"tag_url": tag_url}).strip()
+    tag_url_js = _js(f"{settings.RETRACK_PUBLIC_URL}/track/v2/retrack.js")
+    return render_to_string("snippets/loader.html", {"tag_url_js": tag_url_js}).strip()
 
 
 def program_snippets(program: Program) -> dict[str, str]:

@@ -28,11 +28,14 @@ class Site:
 
     def __init__(self, host: str) -> None:
         self.pages: dict[str, Page] = {}
+        self.requested: list[str] = []
         site = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                page = site.pages.get(urlsplit(self.path).path)
+                path = urlsplit(self.path).path
+                site.requested.append(path)
+                page = site.pages.get(path)
                 if page is None:
                     self.send_error(404)
                     return
@@ -84,6 +87,7 @@ def install_store(site: Site, program: Program) -> None:
     snippets = program_snippets(program)
     loader = tag_loader_snippet()
     site.pages.clear()
+    site.requested.clear()
     site.pages.update(
         {
             "/retrack": snippets["redirect_page"],

@@ -97,8 +97,9 @@ def record_change(
         cursor.execute(_NEXT_SEQUENCE_SQL)
         (sequence,) = cursor.fetchone()
     snapshot["change"] = sequence
+    # The change holds the freshly read conversion, relations loaded, for callers to answer.
     return ConversionChange.objects.create(
-        conversion=conversion,
+        conversion=fresh,
         partner_id=conversion.partner_id,
         sequence=sequence,
         action=action,
@@ -258,22 +259,22 @@ def _record(
         created_at=now,
         updated_at=now,
     )
-    with transaction.atomic():
-        try:
-            # The unique constraints decide between racing reports, not a prior read.
-            with transaction.atomic():
-                conversion.save(force_insert=True)
-        except IntegrityError:
-            winner = _find_existing(program, report, idempotency_key)
-            if winner is None:
-                raise
-            return _replay(winner, report, fingerprint), False
-        ProductLine.objects.bulk_create(
-            _product_lines(conversion, report.products, line_events, commission)
-        )
-        actor = f"store:{store.name}" if store is not None else TAG_ACTOR
-        record_change(conversion, action=ChangeAction.CREATED, actor=actor)
-    return conversion, True
+    actor = f"store:{store.name}" if store is not None else TAG_ACTOR
+    try:
+        # The unique constraints decide between racing reports, not the read above: the
+        # loser's INSERT fails (it waits for the winner to commit) and it answers the winner.
+        with transaction.atomic():
+            conversion.save(force_insert=True)
+            ProductLine.objects.bulk_create(
+                _product_lines(conversion, report.products, line_events, commission)
+            )
+            change = record_change(conversion, action=ChangeAction.CREATED, actor=actor)
+    except IntegrityError:
+        winner = _find_existing(program, report, idempotency_key)
+        if winner is None:
+            raise
+        return _replay(winner, report, fingerprint), False
+    return change.conversion, True
 
 
 def _attributable_click(click_uuid, store: Store | None) -> Click:
@@ -318,7 +319,7 @@ def _replay(existing: Conversion, report: _Report, fingerprint: str) -> Conversi
         existing.reference,
     )
     if same_key and existing.payload_fingerprint == fingerprint:
-        return Conversion.objects.get(pk=existing.pk)
+        return conversions_with_relations().get(pk=existing.pk)
     plural = "transactions" if existing.kind == EventKind.TRANSACTION else "leads"
     if not same_key:
         raise ConversionRefused(
@@ -490,7 +491,7 @@ def amend_transaction(conversion: Conversion, payload: Any, *, actor: str) -> Co
         if old_records != new_records:
             changes["products"] = [old_records, new_records]
         if not changes:
-            return locked
+            return conversions_with_relations().get(pk=locked.pk)
 
         locked.order_sum = order_sum
         locked.vat_sum = vat_sum
@@ -509,8 +510,8 @@ def amend_transaction(conversion: Conversion, payload: Any, *, actor: str) -> Co
         if "products" in changes:
             ProductLine.objects.filter(conversion=locked).delete()
             ProductLine.objects.bulk_create(new_lines)
-        record_change(locked, action=ChangeAction.AMENDED, actor=actor, changes=changes)
-    return locked
+        change = record_change(locked, action=ChangeAction.AMENDED, actor=actor, changes=changes)
+    return change.conversion
 
 
 def _amended_sums(
@@ -580,14 +581,14 @@ def _decide(conversion: Conversion, status: ConversionStatus, actor: str, reason
         action = (
             ChangeAction.APPROVED if status == ConversionStatus.APPROVED else ChangeAction.REJECTED
         )
-        record_change(
+        change = record_change(
             conversion,
             action=action,
             actor=actor,
             changes={"status": [ConversionStatus.PENDING.value, status.value]},
             reason=reason,
         )
-    return conversion
+    return change.conversion
 
 
 def approve_due_conversions(*, now: datetime | None = None, batch_size: int = 500) -> int:

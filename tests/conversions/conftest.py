@@ -3,7 +3,9 @@
 from decimal import Decimal
 
 import pytest
+from rest_framework.test import APIClient
 
+from stores.services import issue_store_token
 from tests.conversions.helpers import Shop
 from tests.factories import (
     ClickFactory,
@@ -28,3 +30,18 @@ def shop(db) -> Shop:
         newsletter=LeadEventFactory(program=program, name="Newsletter", fixed_amount=4000),
         click=ClickFactory(program=program, partner=PartnerFactory(name="Refunder SE")),
     )
+
+
+@pytest.fixture
+def store_secret(shop) -> str:
+    """A fresh token of the shop's store."""
+    _, secret = issue_store_token(shop.store, "checkout server")
+    return secret
+
+
+@pytest.fixture
+def store_client(store_secret) -> APIClient:
+    """An API client carrying a token of the shop's store."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {store_secret}")
+    return client

@@ -170,8 +170,9 @@ def record_tag_report(report: TagReport, *, origin: str | None) -> Conversion:
     try:
         conversion, _ = record(report.payload, source=ConversionSource.SCRIPT, store=None)
     except ConversionRefused as refusal:
+        # The code and the fields' repr only: field names are the browser's, and repr
+        # keeps a line break in one from forging a log line.
         raise TagRefused(
-            f"{report.kind} on click {report.click} refused: {refusal.code}: "
-            f"{refusal.message} {refusal.fields or ''}"
+            f"{report.kind} on click {report.click} refused: {refusal.code} {refusal.fields!r}"
         ) from None
     return conversion

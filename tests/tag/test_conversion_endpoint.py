@@ -244,15 +244,27 @@ def test_it_refuses_an_oversized_body(client, shop, caplog):
     _assert_silent_refusal(response, caplog, "too large")
 
 
-def test_it_does_not_reflect_the_report_in_the_log_line_breaks(client, shop, caplog):
-    # given an origin crafted to forge a second log line
+@pytest.mark.parametrize(
+    ("_case", "overrides", "headers"),
+    [
+        ("origin", {}, {"HTTP_ORIGIN": "https://evil.example\nINFO recorded"}),
+        ("field name", {"x\nINFO recorded": 1}, {}),
+        ("field value", {"currency": "SE\nK"}, {}),
+    ],
+)
+def test_it_keeps_line_breaks_from_the_browser_out_of_the_log(
+    client, shop, caplog, _case, overrides, headers
+):
+    # given a report crafted to forge a second log line
     caplog.set_level(logging.INFO, logger="retrack.tag")
 
     # when
-    _beacon(client, transaction_report(shop), HTTP_ORIGIN="https://evil.example\nrecorded")
+    _beacon(client, transaction_report(shop, **overrides), **headers)
 
     # then
-    assert all("\n" not in record.getMessage() for record in caplog.records)
+    messages = [r.getMessage() for r in caplog.records if r.name == "retrack.tag"]
+    assert len(messages) == 1
+    assert "\n" not in messages[0]
     assert not Conversion.objects.exists()
 
 

@@ -32,6 +32,7 @@ from clicks.tag import (
     parse_pixel,
     record_tag_report,
 )
+from retrack.lib.visitors import client_ip
 
 logger = logging.getLogger("retrack.tag")
 
@@ -50,16 +51,6 @@ def _tag() -> tuple[bytes, str]:
     return content, '"' + hashlib.sha256(content).hexdigest()[:32] + '"'
 
 
-def client_ip(request: HttpRequest) -> str:
-    """The visitor's address: the one the outermost trusted proxy saw, else the peer's."""
-    trusted = settings.RETRACK_TRUSTED_PROXIES
-    header = request.headers.get("X-Forwarded-For", "")
-    forwarded = [part.strip() for part in header.split(",") if part.strip()]
-    if trusted and len(forwarded) >= trusted:
-        return forwarded[-trusted]
-    return request.META.get("REMOTE_ADDR", "")
-
-
 def _throttled() -> HttpResponse:
     response = HttpResponse(status=429)
     response["Retry-After"] = str(THROTTLE_WINDOW_SECONDS)
@@ -70,7 +61,8 @@ def _throttled() -> HttpResponse:
 
 def _accept_report(request: HttpRequest, parse: Callable[[], TagReport]) -> bool:
     """Throttle, parse, check and store one report; False when it was throttled."""
-    if ip_over_limit(client_ip(request)):
+    address = client_ip(request.META, settings.RETRACK_TRUSTED_PROXIES) or "unknown"
+    if ip_over_limit(address):
         logger.info("throttled: too many reports from one address")
         return False
     try:

@@ -45,3 +45,7 @@ check-migrations: install
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
+
+# Store API create path on gunicorn + PostgreSQL (own database); see bench/RESULTS.md.
+bench-conversions: install
+	$(PY) bench/bench_conversions.py

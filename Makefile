@@ -49,3 +49,7 @@ browser:
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
+
+# Store API create path on gunicorn + PostgreSQL (own database); see bench/RESULTS.md.
+bench-conversions: install
+	$(PY) bench/bench_conversions.py

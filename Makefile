@@ -45,3 +45,7 @@ check-migrations: install
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
+
+# Load a million conversions into PostgreSQL (retrack_bench_feed), read the partner feed through gunicorn.
+bench-feed: install
+	$(PY) bench/feed.py

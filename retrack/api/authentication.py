@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.utils import timezone
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 
 from partners.models import Partner, PartnerToken
@@ -85,18 +84,3 @@ class IsPartnerClient(permissions.BasePermission):
     def has_permission(self, request, view) -> bool:
         client = request.user
         return isinstance(client, ApiClient) and client.partner is not None
-
-
-class BearerTokenScheme(OpenApiAuthenticationExtension):
-    """Describes the bearer tokens in the OpenAPI document."""
-
-    target_class = BearerTokenAuthentication
-    name = "bearerToken"
-
-    def get_security_definition(self, auto_schema):
-        return {
-            "type": "http",
-            "scheme": "bearer",
-            "description": "A store token (rts_…) for the store API, "
-            "a partner token (rtp_…) for the partner API.",
-        }

@@ -11,6 +11,10 @@ of being slow are tried, each aimed at a different way a feed can skip:
 - long interleaving transactions: a writer sleeps before `record_change`, so many
   transactions overlap and commit in another order than they began. A number taken when
   the write begins (an auto-increment id, a timestamp) would skip here.
+
+A third run goes through the real conversion services (`record_transaction`,
+`amend_transaction`, `approve_conversion`, `reject_conversion`), with writers racing to
+settle each other's conversions.
 """
 
 import random
@@ -18,6 +22,7 @@ import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 import pytest
 from django.db import connections, transaction
@@ -31,14 +36,30 @@ from conversions.models import (
     ConversionSource,
     ConversionStatus,
 )
-from conversions.services import record_change
-from tests.factories import ClickFactory, EventFactory, PartnerFactory, ProgramFactory
+from conversions.services import (
+    ConversionRefused,
+    amend_transaction,
+    approve_conversion,
+    record_change,
+    record_transaction,
+    reject_conversion,
+)
+from stores.models import Event
+from tests.factories import (
+    ClickFactory,
+    EventFactory,
+    PartnerFactory,
+    ProgramFactory,
+    StoreFactory,
+)
 from tests.partners.helpers import client_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 WRITERS = 4
-WRITE_SECONDS = 2.0
+# Each writer makes this many writes: a third creations (one in five for the other
+# partner), the rest amendments and settlements.
+WRITES = 60
 AMOUNT_STEP = 100
 
 
@@ -53,13 +74,16 @@ class Pace:
 @dataclass
 class Shared:
     clicks: dict
-    event_pk: int
+    event: Event
     pace: Pace
-    deadline: float
     lock: threading.Lock = field(default_factory=threading.Lock)
     pending: list[int] = field(default_factory=list)
     errors: list[BaseException] = field(default_factory=list)
     writers_done: threading.Event = field(default_factory=threading.Event)
+
+
+def _partner_key(number: int) -> str:
+    return "other" if number % 15 == 0 else "followed"
 
 
 def _nap(bounds: tuple[float, float]) -> None:
@@ -75,7 +99,7 @@ def _create(shared: Shared, partner_key: str, number: int) -> int:
             program_id=click.program_id,
             partner_id=click.partner_id,
             click_id=click.pk,
-            event_id=shared.event_pk,
+            event_id=shared.event.pk,
             order_number=f"{partner_key}-{threading.get_ident()}-{number}",
             order_sum=AMOUNT_STEP,
             vat_sum=0,
@@ -109,22 +133,75 @@ def _amend_or_settle(shared: Shared, conversion_pk: int) -> bool:
     return not settle
 
 
-def _write(shared: Shared) -> None:
-    try:
-        number = 0
-        while time.monotonic() < shared.deadline:
-            number += 1
+def _write_directly(shared: Shared) -> None:
+    """Create and amend conversions with model writes and `record_change`, at `shared.pace`."""
+    for number in range(WRITES):
+        with shared.lock:
+            target = random.choice(shared.pending) if shared.pending else None
+        if target is None or number % 3 == 0:
+            partner_key = _partner_key(number)
+            created = _create(shared, partner_key, number)
             with shared.lock:
-                target = random.choice(shared.pending) if shared.pending else None
-            if target is None or random.random() < 0.4:
-                partner_key = "followed" if random.random() < 0.8 else "other"
-                created = _create(shared, partner_key, number)
+                shared.pending.append(created)
+        elif not _amend_or_settle(shared, target):
+            with shared.lock:
+                if target in shared.pending:
+                    shared.pending.remove(target)
+
+
+def _write_through_services(shared: Shared) -> None:
+    """Report, amend and settle through the conversion services, as the store API does.
+
+    A writer amends only the orders it created (so it knows their sums) but approves or
+    rejects anyone's, so settling races with amending; the loser is refused with 409.
+    """
+    store_name = shared.event.program.store.name
+    actor = f"store:{store_name}"
+    own_sums: dict = {}
+    for number in range(WRITES):
+        if not own_sums or number % 3 == 0:
+            partner_key = _partner_key(number)
+            payload = {
+                "event": str(shared.event.uuid),
+                "click": str(shared.clicks[partner_key].uuid),
+                "orderNumber": f"{partner_key}-{threading.get_ident()}-{number}",
+                "orderSum": AMOUNT_STEP,
+                "vatSum": 0,
+                "currency": "SEK",
+            }
+            conversion, _ = record_transaction(
+                payload, source=ConversionSource.API, store=shared.event.program.store
+            )
+            own_sums[conversion.pk] = AMOUNT_STEP
+            with shared.lock:
+                shared.pending.append(conversion.pk)
+            continue
+        try:
+            if random.random() < 0.85:
+                conversion_pk = random.choice(list(own_sums))
+                conversion = Conversion.objects.get(pk=conversion_pk)
+                new_sum = own_sums[conversion_pk] + AMOUNT_STEP
+                amend_transaction(conversion, {"orderSum": new_sum}, actor=actor)
+                own_sums[conversion_pk] = new_sum
+            else:
                 with shared.lock:
-                    shared.pending.append(created)
-            elif not _amend_or_settle(shared, target):
-                with shared.lock:
-                    if target in shared.pending:
-                        shared.pending.remove(target)
+                    conversion_pk = random.choice(shared.pending)
+                conversion = Conversion.objects.get(pk=conversion_pk)
+                if random.random() < 0.5:
+                    approve_conversion(conversion, actor=actor)
+                else:
+                    reject_conversion(conversion, actor=actor, reason="Order cancelled")
+        except ConversionRefused as refusal:
+            assert refusal.code == "conversion_not_pending", refusal
+            own_sums.pop(conversion_pk, None)
+            with shared.lock:
+                if conversion_pk in shared.pending:
+                    shared.pending.remove(conversion_pk)
+
+
+def _writer(shared: Shared, write) -> None:
+    try:
+        write(shared)
     except BaseException as error:
         shared.errors.append(error)
     finally:
@@ -151,23 +228,22 @@ def _poll(shared: Shared, client, seen: list[dict]) -> None:
         connections.close_all()
 
 
-def _run(pace: Pace):
+def _run(write, pace: Pace = Pace(before_sequence=(0, 0), after_sequence=(0, 0))):
     followed = PartnerFactory(name="Refunder SE")
     other = PartnerFactory(name="Refunder NO")
-    program = ProgramFactory()
-    event = EventFactory(program=program)
+    program = ProgramFactory(store=StoreFactory(name="Awesome Store"), currency="SEK")
+    event = EventFactory(program=program, percent=Decimal("8"))
     shared = Shared(
         clicks={
             "followed": ClickFactory(partner=followed, program=program),
             "other": ClickFactory(partner=other, program=program),
         },
-        event_pk=event.pk,
+        event=event,
         pace=pace,
-        deadline=time.monotonic() + WRITE_SECONDS,
     )
     seen: list[dict] = []
     client = client_for(followed)
-    writers = [threading.Thread(target=_write, args=(shared,)) for _ in range(WRITERS)]
+    writers = [threading.Thread(target=_writer, args=(shared, write)) for _ in range(WRITERS)]
     poller = threading.Thread(target=_poll, args=(shared, client, seen))
     for thread in [*writers, poller]:
         thread.start()
@@ -207,21 +283,32 @@ def _assert_seen_exactly_once_in_order(followed, seen: list[dict]) -> None:
         assert [item["order_sum"] for item in items] == [
             AMOUNT_STEP * min(index + 1, amendments) for index in range(len(items))
         ]
-        assert ChangeAction.APPROVED not in actions[:-1]
-        expected_status = "approved" if actions[-1] == ChangeAction.APPROVED else "pending"
-        assert items[-1]["status"] == expected_status
+        settled = {ChangeAction.APPROVED: "approved", ChangeAction.REJECTED: "rejected"}
+        assert not settled.keys() & set(actions[:-1])
+        assert items[-1]["status"] == settled.get(actions[-1], "pending")
 
-    assert len(seen) >= 50
-    assert sum(len(items) > 1 for items in seen_by_conversion.values()) >= 5
+    followed_creations = WRITERS * sum(
+        _partner_key(number) == "followed" for number in range(0, WRITES, 3)
+    )
+    assert len(seen_by_conversion) >= followed_creations
+    assert any(len(items) > 1 for items in seen_by_conversion.values())
 
 
 def test_a_poller_sees_every_change_once_when_writers_are_slow_to_commit():
-    followed, seen = _run(Pace(before_sequence=(0, 0), after_sequence=(0.0005, 0.004)))
+    pace = Pace(before_sequence=(0, 0), after_sequence=(0.0005, 0.004))
+    followed, seen = _run(_write_directly, pace)
 
     _assert_seen_exactly_once_in_order(followed, seen)
 
 
 def test_a_poller_sees_every_change_once_among_long_interleaving_transactions():
-    followed, seen = _run(Pace(before_sequence=(0.002, 0.04), after_sequence=(0, 0)))
+    pace = Pace(before_sequence=(0.002, 0.04), after_sequence=(0, 0))
+    followed, seen = _run(_write_directly, pace)
+
+    _assert_seen_exactly_once_in_order(followed, seen)
+
+
+def test_a_poller_sees_every_change_once_while_the_services_write_concurrently():
+    followed, seen = _run(_write_through_services)
 
     _assert_seen_exactly_once_in_order(followed, seen)

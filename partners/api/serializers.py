@@ -1,14 +1,14 @@
 """Serializers of the partner API.
 
-The feed's items are stored snapshots, sent as stored; the feed serializers below only
-describe them for the OpenAPI document.
+The feed's items are stored snapshots, sent as stored; the feed serializers only describe
+them for the OpenAPI document, reusing the store API's description of a conversion.
 """
 
 from rest_framework import serializers
 
-from conversions.models import ConversionSource, ConversionStatus
+from conversions.api.serializers import ConversionDocument
 from partners.selectors import FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT, partner_tracking_link
-from stores.models import Event, EventKind, Program, Store
+from stores.models import Event, Program, Store
 
 
 class FeedQuerySerializer(serializers.Serializer):
@@ -28,59 +28,12 @@ class FeedQuerySerializer(serializers.Serializer):
     )
 
 
-class _NamedSerializer(serializers.Serializer):
-    uuid = serializers.UUIDField()
-    name = serializers.CharField()
+class FeedItemSerializer(ConversionDocument):
+    """A conversion as the store API shows it, as it was right after one change."""
 
-
-class _FeedClickSerializer(serializers.Serializer):
-    uuid = serializers.UUIDField()
-    ref = serializers.CharField(help_text="The partner's own reference from the tracking link.")
-    ref2 = serializers.CharField()
-    ref3 = serializers.CharField()
-    deeplink = serializers.CharField()
-    ip_address = serializers.IPAddressField(allow_null=True)
-    browser = serializers.CharField()
-    referer = serializers.CharField()
-    country = serializers.CharField()
-    created_at = serializers.DateTimeField()
-
-
-class _FeedProductSerializer(serializers.Serializer):
-    event = _NamedSerializer()
-    reference = serializers.CharField()
-    name = serializers.CharField()
-    quantity = serializers.IntegerField()
-    price = serializers.IntegerField(help_text="Unit price in minor units, VAT included.")
-    vat = serializers.IntegerField(help_text="The VAT in the unit price, minor units.")
-    commission = serializers.IntegerField()
-
-
-class FeedItemSerializer(serializers.Serializer):
     change = serializers.IntegerField(
         help_text="This change's sequence number: increasing along the feed."
     )
-    uuid = serializers.UUIDField()
-    kind = serializers.ChoiceField(choices=EventKind.choices)
-    status = serializers.ChoiceField(choices=ConversionStatus.choices)
-    reason = serializers.CharField(help_text="Why it was rejected or approved, if given.")
-    order_number = serializers.CharField(required=False, help_text="Transactions only.")
-    reference = serializers.CharField(required=False, help_text="Leads only.")
-    order_sum = serializers.IntegerField(help_text="Minor units, VAT included.")
-    vat_sum = serializers.IntegerField(help_text="Minor units.")
-    commission = serializers.IntegerField(help_text="Minor units.")
-    commission_breakdown = serializers.ListField(child=serializers.DictField())
-    currency = serializers.CharField()
-    vouchers = serializers.ListField(child=serializers.CharField())
-    products = _FeedProductSerializer(many=True)
-    event = _NamedSerializer()
-    source = serializers.ChoiceField(choices=ConversionSource.choices)
-    created_at = serializers.DateTimeField()
-    updated_at = serializers.DateTimeField()
-    click = _FeedClickSerializer()
-    publisher = _NamedSerializer()
-    advertiser = _NamedSerializer()
-    program = _NamedSerializer()
 
 
 class FeedPageSerializer(serializers.Serializer):
@@ -149,13 +102,3 @@ class PartnerProgramSerializer(serializers.ModelSerializer):
 
 class PartnerProgramListSerializer(serializers.Serializer):
     data = PartnerProgramSerializer(many=True)
-
-
-class ErrorDetailSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
-    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
-
-
-class ErrorSerializer(serializers.Serializer):
-    error = ErrorDetailSerializer()

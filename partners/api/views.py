@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from conversions.api.serializers import ErrorEnvelope
 from partners.api import examples
 from partners.api.cursors import (
     CURSOR_INVALID_MESSAGE,
@@ -16,7 +17,6 @@ from partners.api.cursors import (
     encode_feed_cursor,
 )
 from partners.api.serializers import (
-    ErrorSerializer,
     FeedPageSerializer,
     FeedQuerySerializer,
     PartnerProgramListSerializer,
@@ -27,8 +27,8 @@ from retrack.api.authentication import IsPartnerClient
 from retrack.api.errors import ApiError
 
 _AUTH_RESPONSES = {
-    401: OpenApiResponse(ErrorSerializer, description="No token, or an unknown or revoked one."),
-    403: OpenApiResponse(ErrorSerializer, description="A store token: this API takes partners'."),
+    401: OpenApiResponse(ErrorEnvelope, description="No token, or an unknown or revoked one."),
+    403: OpenApiResponse(ErrorEnvelope, description="A store token: this API takes partners'."),
 }
 
 
@@ -67,7 +67,7 @@ class ConversionFeedView(APIView):
         responses={
             200: FeedPageSerializer,
             400: OpenApiResponse(
-                ErrorSerializer,
+                ErrorEnvelope,
                 description="A malformed or foreign cursor (`cursor_invalid`) or a limit "
                 "outside 1–1000 (`invalid`).",
             ),

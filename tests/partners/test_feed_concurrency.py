@@ -1,8 +1,8 @@
 """The feed under concurrent writers: every change seen exactly once, in order.
 
-Writer threads create and amend conversions for a couple of seconds while a poller thread
-follows the feed through the API with `next_cursor`; then the poller drains it. Two ways
-of being slow are tried, each aimed at a different way a feed can skip:
+Writer threads each make a fixed number of writes (creations, amendments, approvals)
+while a poller thread follows the feed through the API with `next_cursor`; then the poller
+drains it. Two ways of being slow are tried, each aimed at a different way a feed can skip:
 
 - slow to commit after taking the sequence: a writer sleeps between `record_change` and
   its commit. A sequence number that others could take meanwhile (a database sequence)

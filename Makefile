@@ -53,3 +53,7 @@ clean:
 # Store API create path on gunicorn + PostgreSQL (own database); see bench/RESULTS.md.
 bench-conversions: install
 	$(PY) bench/bench_conversions.py
+
+# Load a million conversions into PostgreSQL (retrack_bench_feed), read the partner feed through gunicorn.
+bench-feed: install
+	$(PY) bench/feed.py

@@ -1,0 +1,104 @@
+"""Serializers of the partner API.
+
+The feed's items are stored snapshots, sent as stored; the feed serializers only describe
+them for the OpenAPI document, reusing the store API's description of a conversion.
+"""
+
+from rest_framework import serializers
+
+from conversions.api.serializers import ConversionDocument
+from partners.selectors import FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT, partner_tracking_link
+from stores.models import Event, Program, Store
+
+
+class FeedQuerySerializer(serializers.Serializer):
+    cursor = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text="The `next_cursor` of the previous page, exactly as returned. "
+        "Absent or empty: from the first change.",
+    )
+    limit = serializers.IntegerField(
+        required=False,
+        default=FEED_DEFAULT_LIMIT,
+        min_value=1,
+        max_value=FEED_MAX_LIMIT,
+        help_text=f"Items per page, 1 to {FEED_MAX_LIMIT}.",
+    )
+
+
+class FeedItemSerializer(ConversionDocument):
+    """A conversion as the store API shows it, as it was right after one change."""
+
+    change = serializers.IntegerField(
+        help_text="This change's sequence number: increasing along the feed."
+    )
+
+
+class FeedPageSerializer(serializers.Serializer):
+    data = FeedItemSerializer(many=True, help_text="Changes after the cursor, oldest first.")
+    next_cursor = serializers.CharField(
+        help_text="Pass as `cursor` to continue; on an empty page it keeps the same position."
+    )
+    has_more = serializers.BooleanField(help_text="True when more changes are ready right now.")
+
+
+class _StoreSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Store
+        fields = ["uuid", "name"]
+
+
+class PartnerEventSerializer(serializers.ModelSerializer):
+    percent = serializers.DecimalField(
+        max_digits=6,
+        decimal_places=3,
+        normalize_output=True,
+        allow_null=True,
+        help_text="Commission as a percentage of the net amount (sum minus VAT), or null.",
+    )
+    fixed_amount = serializers.IntegerField(
+        allow_null=True,
+        help_text="Commission in minor units per lead or per product unit, or null.",
+    )
+
+    class Meta:
+        model = Event
+        fields = ["uuid", "name", "kind", "percent", "fixed_amount"]
+
+
+class PartnerProgramSerializer(serializers.ModelSerializer):
+    store = _StoreSerializer()
+    allowed_domains = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Hosts a `deeplink` may point to (subdomains included); "
+        "any other deeplink lands on `landing_url`.",
+    )
+    events = PartnerEventSerializer(many=True)
+    tracking_link = serializers.SerializerMethodField(
+        help_text="The partner's tracking link; replace `{ref}` with your own reference "
+        "(URL-encoded). `ref2`, `ref3` and `deeplink` may be appended."
+    )
+
+    class Meta:
+        model = Program
+        fields = [
+            "uuid",
+            "name",
+            "store",
+            "currency",
+            "landing_url",
+            "allowed_domains",
+            "attribution_days",
+            "validation_days",
+            "events",
+            "tracking_link",
+        ]
+
+    def get_tracking_link(self, program: Program) -> str:
+        return partner_tracking_link(self.context["partner"], program)
+
+
+class PartnerProgramListSerializer(serializers.Serializer):
+    data = PartnerProgramSerializer(many=True)

@@ -1,0 +1,118 @@
+"""The partner API: the conversion feed and the program catalogue."""
+
+import json
+
+from django.http import HttpResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from conversions.api.serializers import ErrorEnvelope
+from partners.api import examples
+from partners.api.cursors import (
+    CURSOR_INVALID_MESSAGE,
+    CursorInvalid,
+    decode_feed_cursor,
+    encode_feed_cursor,
+)
+from partners.api.serializers import (
+    FeedPageSerializer,
+    FeedQuerySerializer,
+    PartnerProgramListSerializer,
+    PartnerProgramSerializer,
+)
+from partners.selectors import FeedPage, admitted_programs, partner_feed_page
+from retrack.api.authentication import IsPartnerClient
+from retrack.api.errors import ApiError
+
+_AUTH_RESPONSES = {
+    401: OpenApiResponse(ErrorEnvelope, description="No token, or an unknown or revoked one."),
+    403: OpenApiResponse(ErrorEnvelope, description="A store token: this API takes partners'."),
+}
+
+
+def _feed_body(page: FeedPage, next_cursor: str) -> bytes:
+    # The snapshots are already JSON text; splicing them in spares parsing and re-encoding
+    # up to a thousand documents per page.
+    return "".join(
+        (
+            '{"data":[',
+            ",".join(page.snapshots),
+            '],"next_cursor":',
+            json.dumps(next_cursor),
+            ',"has_more":',
+            "true" if page.has_more else "false",
+            "}",
+        )
+    ).encode()
+
+
+class ConversionFeedView(APIView):
+    permission_classes = [IsPartnerClient]
+
+    @extend_schema(
+        operation_id="partner_conversion_feed",
+        summary="Follow the partner's conversions: every creation and change, in order",
+        description=(
+            "Every change (created, amended, approved, rejected) of this partner's "
+            "conversions after `cursor`, oldest first, each item the conversion as it was "
+            "right after that change plus its `change` sequence number. Keep calling with "
+            "`next_cursor`: every change is returned exactly once and in order, including "
+            "changes committed concurrently. When `has_more` is false, wait and call again "
+            "with the same `next_cursor`."
+        ),
+        tags=["partner"],
+        parameters=[FeedQuerySerializer],
+        responses={
+            200: FeedPageSerializer,
+            400: OpenApiResponse(
+                ErrorEnvelope,
+                description="A malformed or foreign cursor (`cursor_invalid`) or a limit "
+                "outside 1–1000 (`invalid`).",
+            ),
+            **_AUTH_RESPONSES,
+        },
+        examples=[
+            examples.FEED_PAGE,
+            examples.FEED_UP_TO_DATE,
+            examples.CURSOR_INVALID,
+            examples.LIMIT_INVALID,
+        ],
+    )
+    def get(self, request: Request) -> HttpResponse:
+        partner = request.user.partner
+        query = FeedQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        try:
+            after_sequence = decode_feed_cursor(partner, query.validated_data.get("cursor", ""))
+        except CursorInvalid:
+            fields = {"cursor": [CURSOR_INVALID_MESSAGE]}
+            raise ApiError("cursor_invalid", CURSOR_INVALID_MESSAGE, fields=fields) from None
+        page = partner_feed_page(
+            partner, after_sequence=after_sequence, limit=query.validated_data["limit"]
+        )
+        body = _feed_body(page, encode_feed_cursor(partner, page.last_sequence))
+        return HttpResponse(body, content_type="application/json")
+
+
+class ProgramListView(APIView):
+    permission_classes = [IsPartnerClient]
+
+    @extend_schema(
+        operation_id="partner_programs",
+        summary="The programs the partner may promote, with its tracking links",
+        description=(
+            "The active programs this partner is admitted to: store, currency, landing URL, "
+            "allowed deeplink domains, attribution and validation days, the commission "
+            "events, and the partner's tracking link with a `{ref}` placeholder."
+        ),
+        tags=["partner"],
+        responses={200: PartnerProgramListSerializer, **_AUTH_RESPONSES},
+        examples=[examples.PROGRAMS],
+    )
+    def get(self, request: Request) -> Response:
+        partner = request.user.partner
+        programs = admitted_programs(partner)
+        serializer = PartnerProgramSerializer(programs, many=True, context={"partner": partner})
+        return Response({"data": serializer.data})

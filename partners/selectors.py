@@ -1,0 +1,81 @@
+"""Reads for partners: the conversion feed they poll and the programs they may promote."""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Prefetch, QuerySet, TextField
+from django.db.models.functions import Cast
+
+from conversions.models import ConversionChange
+from partners.models import Partner
+from stores.models import Event, Program, ProgramStatus
+
+FEED_DEFAULT_LIMIT = 100
+FEED_MAX_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class FeedPage:
+    """One page of a partner's feed.
+
+    `snapshots` are the stored conversion documents as JSON text, ready to be spliced into
+    a response without being parsed and re-encoded. `last_sequence` is the position the
+    next page starts after: the last item's sequence, or the requested position when the
+    page is empty, so a poller that is up to date keeps its place.
+    """
+
+    snapshots: list[str]
+    last_sequence: int
+    has_more: bool
+
+
+def partner_feed_page(partner: Partner, *, after_sequence: int, limit: int) -> FeedPage:
+    """The partner's conversion changes with a sequence above `after_sequence`, oldest first.
+
+    Why this never skips a change: every change of a conversion appends a ConversionChange
+    whose `sequence` comes from the single `ChangeCounter` row, taken by an UPDATE as the
+    last write of the changing transaction (`conversions.services.record_change`). The
+    counter's row lock is held until that transaction commits, so the next sequence number
+    is handed out only after the previous one is committed: sequence order is commit
+    order, numbers are never reused, and rolled-back transactions leave no gap. Once this
+    query (one statement, one snapshot) sees sequence N, every change below N is already
+    committed and visible, so a cursor at N can never miss one that commits later.
+
+    An ordering by `updated_at`, or by a number taken when a transaction begins (a database
+    sequence, an auto-increment id), would skip: a transaction that took number 5 and
+    commits after one that took 6 has been read is never returned again past cursor 6.
+
+    The page is an index range scan on (partner, sequence), never an OFFSET, so the last
+    page of a long feed is as cheap as the first. The snapshots are returned as stored: the
+    conversion as it was right after that change, with `change` set to its sequence.
+    """
+    rows = list(
+        ConversionChange.objects.filter(partner=partner, sequence__gt=after_sequence)
+        .order_by("sequence")
+        .values_list("sequence", Cast("snapshot", output_field=TextField()))[: limit + 1]
+    )
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    return FeedPage(
+        snapshots=[snapshot for _, snapshot in rows],
+        last_sequence=rows[-1][0] if rows else after_sequence,
+        has_more=has_more,
+    )
+
+
+def admitted_programs(partner: Partner) -> QuerySet[Program]:
+    """The active programs the partner is admitted to, with their store and events."""
+    return (
+        Program.objects.filter(admissions__partner=partner, status=ProgramStatus.ACTIVE)
+        .select_related("store")
+        .prefetch_related(Prefetch("events", queryset=Event.objects.order_by("name")))
+        .order_by("name", "pk")
+    )
+
+
+def partner_tracking_link(partner: Partner, program: Program) -> str:
+    """The partner's absolute tracking link to the program, with a literal `{ref}` to fill in."""
+    return (
+        f"{settings.RETRACK_PUBLIC_URL}/track/v2/click"
+        f"?publisher={partner.uuid}&program={program.uuid}&ref={{ref}}"
+    )

@@ -47,6 +47,12 @@ class Conversion(models.Model):
     vouchers = models.JSONField(default=list, blank=True)
     source = models.CharField(max_length=6, choices=ConversionSource.choices)
     idempotency_key = models.CharField(max_length=255, null=True, blank=True, editable=False)  # noqa: DJ001
+    payload_fingerprint = models.CharField(
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text="SHA-256 of the creating report's business fields: a replay has the same.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
 

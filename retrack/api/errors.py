@@ -1,12 +1,15 @@
 """The contract's error shape: {"error": {"code": "...", "message": "...", "fields": {...}}}."""
 
+import logging
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+logger = logging.getLogger("retrack.api")
 
 
 class ApiError(exceptions.APIException):
@@ -39,6 +42,7 @@ _DEFAULT_CODES = {
     406: "not_acceptable",
     409: "conflict",
     413: "payload_too_large",
+    500: "server_error",
     415: "unsupported_media_type",
     422: "unprocessable",
     429: "throttled",
@@ -58,13 +62,25 @@ def _flatten_messages(detail: Any) -> Any:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ApiError):
         return Response(error_body(exc.error_code, exc.message, exc.fields), status=exc.status_code)
+    if isinstance(exc, RequestDataTooBig):
+        return Response(
+            error_body("payload_too_large", "The body is larger than the server accepts."),
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    if isinstance(exc, SuspiciousOperation):
+        return Response(error_body("invalid", "The request is malformed."), status=400)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
     response = drf_exception_handler(exc, context)
     if response is None:
-        return None
+        # A bug, not the caller's fault: logged with its traceback, answered in our shape.
+        logger.error("Unhandled error in %s", context.get("view"), exc_info=exc)
+        return Response(
+            error_body("server_error", "Something went wrong on our side; it has been logged."),
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
     code = _DEFAULT_CODES.get(response.status_code, "error")
     if isinstance(exc, exceptions.ValidationError):
         fields = _flatten_messages(exc.detail)

@@ -1,7 +1,7 @@
 import pytest
 from django.db import transaction
 
-from conversions.models import ChangeAction, ConversionChange
+from conversions.models import ChangeAction, ChangeCounter, ConversionChange
 from conversions.services import record_change
 from tests.factories import ConversionFactory
 
@@ -43,3 +43,14 @@ def test_it_refuses_to_run_outside_a_transaction():
     with pytest.raises(RuntimeError):
         record_change(conversion, action=ChangeAction.CREATED, actor="store:Demo")
     assert ConversionChange.objects.count() == 0
+
+
+def test_it_remakes_a_lost_counter_row():
+    conversion = ConversionFactory()
+    ChangeCounter.objects.all().delete()
+
+    with transaction.atomic():
+        change = record_change(conversion, action=ChangeAction.CREATED, actor="store:Demo")
+
+    assert change.sequence == 1
+    assert ChangeCounter.objects.get().last_sequence == 1

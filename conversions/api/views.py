@@ -1,0 +1,189 @@
+"""The store API (contract section 4): thin views over `conversions.services`.
+
+Each view parses the request, calls a service and answers `conversion_document` in
+`{"data": …}`; refusals become the contract's error shape.
+"""
+
+from typing import Any
+from uuid import UUID
+
+from django.db.models import QuerySet
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.exceptions import UnsupportedMediaType
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from conversions.api import docs
+from conversions.models import Conversion, ConversionSource
+from conversions.selectors import conversion_document, conversions_with_relations
+from conversions.services import (
+    ConversionRefused,
+    amend_lead,
+    amend_transaction,
+    record_lead,
+    record_transaction,
+)
+from retrack.api.authentication import IsStoreClient
+from retrack.api.errors import ApiError
+from retrack.api.parsers import JSONParser
+from stores.models import EventKind, Store
+
+
+def _api_error(refusal: ConversionRefused) -> ApiError:
+    return ApiError(refusal.code, refusal.message, refusal.status, refusal.fields)
+
+
+def _json_body(request: Request) -> Any:
+    """The parsed body; a body without a Content-Type is refused, not read as empty."""
+    if not request.content_type and request.META.get("CONTENT_LENGTH") not in (None, "", "0"):
+        raise UnsupportedMediaType("")
+    return request.data
+
+
+class StoreApiView(APIView):
+    permission_classes = [IsStoreClient]
+    parser_classes = [JSONParser]
+    kind: EventKind
+    key_parameter: str
+    key_field: str
+    detail_route: str
+
+    @property
+    def store(self) -> Store:
+        return self.request.user.store
+
+    @property
+    def actor(self) -> str:
+        return f"store:{self.store.name}"
+
+    def conversions(self) -> QuerySet[Conversion]:
+        """The calling store's conversions of this view's kind."""
+        return conversions_with_relations().filter(program__store=self.store, kind=self.kind)
+
+    def respond(self, conversion: Conversion, created: bool = False) -> Response:
+        response = Response(
+            {"data": conversion_document(conversion)},
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+        if created:
+            response["Location"] = reverse(self.detail_route, args=[conversion.uuid])
+        return response
+
+    def lookup(self, request: Request) -> Response:
+        """The calling store's conversion with the key in the query string, or 404."""
+        key = request.query_params.get(self.key_parameter, "").strip()
+        if not key or "\x00" in key:
+            raise ApiError(
+                "invalid",
+                f"Name the conversion: ?{self.key_parameter}=…",
+                fields={self.key_parameter: ["is required"]},
+            )
+        conversions = self.conversions().filter(**{self.key_field: key})
+        program = request.query_params.get("program")
+        if program:
+            conversions = conversions.filter(program__uuid__in=_uuid_or_nothing(program))
+        found = list(conversions[:2])
+        if len(found) > 1:
+            raise ApiError(
+                "ambiguous",
+                f"{self.key_parameter} exists in several of your programs; add ?program=<uuid>.",
+                fields={"program": ["is required when the key exists in several programs"]},
+            )
+        if not found:
+            raise ApiError("not_found", "No such conversion.", status.HTTP_404_NOT_FOUND)
+        return Response({"data": conversion_document(found[0])})
+
+    def create(self, request: Request, record) -> Response:
+        try:
+            conversion, created = record(
+                _json_body(request),
+                source=ConversionSource.API,
+                store=self.store,
+                idempotency_key=request.headers.get("Idempotency-Key"),
+            )
+        except ConversionRefused as refusal:
+            raise _api_error(refusal) from None
+        return self.respond(conversion, created)
+
+
+def _uuid_or_nothing(text: str) -> list[UUID]:
+    try:
+        return [UUID(text)] if len(text) <= 45 else []
+    except ValueError:
+        return []
+
+
+class StoreApiDetailView(StoreApiView):
+    def get_conversion(self, uuid) -> Conversion:
+        conversion = self.conversions().filter(uuid=uuid).first()
+        if conversion is None:
+            # Another store's conversion is as unknown as one that does not exist.
+            raise ApiError("not_found", "No such conversion.", status.HTTP_404_NOT_FOUND)
+        return conversion
+
+    def amend(self, request: Request, uuid, amend) -> Response:
+        conversion = self.get_conversion(uuid)
+        try:
+            amended = amend(conversion, _json_body(request), actor=self.actor)
+        except ConversionRefused as refusal:
+            raise _api_error(refusal) from None
+        return self.respond(amended)
+
+
+class TransactionsView(StoreApiView):
+    kind = EventKind.TRANSACTION
+    key_parameter = "byOrderNumber"
+    key_field = "order_number"
+    detail_route = "conversions-api:transaction-detail"
+
+    @extend_schema(**docs.CREATE_TRANSACTION)
+    def post(self, request: Request) -> Response:
+        return self.create(request, record_transaction)
+
+    @extend_schema(**docs.FIND_TRANSACTION)
+    def get(self, request: Request) -> Response:
+        return self.lookup(request)
+
+
+class LeadsView(StoreApiView):
+    kind = EventKind.LEAD
+    key_parameter = "byReference"
+    key_field = "reference"
+    detail_route = "conversions-api:lead-detail"
+
+    @extend_schema(**docs.CREATE_LEAD)
+    def post(self, request: Request) -> Response:
+        return self.create(request, record_lead)
+
+    @extend_schema(**docs.FIND_LEAD)
+    def get(self, request: Request) -> Response:
+        return self.lookup(request)
+
+
+class TransactionDetailView(StoreApiDetailView):
+    kind = EventKind.TRANSACTION
+    detail_route = "conversions-api:transaction-detail"
+
+    @extend_schema(**docs.GET_TRANSACTION)
+    def get(self, request: Request, uuid) -> Response:
+        return self.respond(self.get_conversion(uuid))
+
+    @extend_schema(**docs.AMEND_TRANSACTION)
+    def patch(self, request: Request, uuid) -> Response:
+        return self.amend(request, uuid, amend_transaction)
+
+
+class LeadDetailView(StoreApiDetailView):
+    kind = EventKind.LEAD
+    detail_route = "conversions-api:lead-detail"
+
+    @extend_schema(**docs.GET_LEAD)
+    def get(self, request: Request, uuid) -> Response:
+        return self.respond(self.get_conversion(uuid))
+
+    @extend_schema(**docs.AMEND_LEAD)
+    def patch(self, request: Request, uuid) -> Response:
+        return self.amend(request, uuid, amend_lead)

@@ -1,0 +1,105 @@
+"""Racing writers on real PostgreSQL: the database constraints decide, not a prior read."""
+
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from conversions.models import Conversion, ConversionChange, ConversionSource
+from conversions.services import (
+    ConversionRefused,
+    approve_due_conversions,
+    record_transaction,
+    reject_conversion,
+)
+from tests.conversions.helpers import transaction_payload
+from tests.factories import ConversionFactory
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+THREADS = 8
+
+
+def _race(work: Callable[[int], object]) -> list[object]:
+    """Run `work(index)` in THREADS threads released together; each result or exception."""
+    barrier = threading.Barrier(THREADS)
+    results: list[object] = [None] * THREADS
+
+    def run(index: int) -> None:
+        try:
+            barrier.wait()
+            results[index] = work(index)
+        except Exception as error:  # the test inspects what each thread met
+            results[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_identical_reports_racing_store_one_transaction(shop):
+    payload = transaction_payload(shop)
+
+    results = _race(
+        lambda _: record_transaction(payload, source=ConversionSource.API, store=shop.store)
+    )
+
+    assert all(isinstance(result, tuple) for result in results), results
+    assert sorted(created for _, created in results) == [False] * (THREADS - 1) + [True]
+    assert {conversion.pk for conversion, _ in results} == {Conversion.objects.get().pk}
+    assert list(ConversionChange.objects.values_list("action", flat=True)) == ["created"]
+
+
+def test_different_reports_racing_for_one_order_number_store_one_and_refuse_the_rest(shop):
+    results = _race(
+        lambda index: record_transaction(
+            transaction_payload(shop, voucher=f"V{index}"),
+            source=ConversionSource.API,
+            store=shop.store,
+        )
+    )
+
+    stored = [result for result in results if isinstance(result, tuple)]
+    refused = [result for result in results if isinstance(result, ConversionRefused)]
+    assert len(stored) == 1
+    assert [refusal.code for refusal in refused] == ["duplicate_conflict"] * (THREADS - 1)
+    assert Conversion.objects.count() == 1
+    assert ConversionChange.objects.count() == 1
+
+
+def test_racing_auto_approval_runs_approve_each_conversion_once(shop):
+    now = timezone.now()
+    for _ in range(20):
+        ConversionFactory(click=shop.click, event=shop.shoes, created_at=now - timedelta(days=46))
+
+    results = _race(lambda _: approve_due_conversions(now=now, batch_size=5))
+
+    assert sum(results) == 20
+    assert Conversion.objects.filter(status="approved").count() == 20
+    assert ConversionChange.objects.filter(action="approved").count() == 20
+
+
+def test_a_rejection_racing_the_auto_approval_leaves_one_decision(shop):
+    now = timezone.now()
+    conversion = ConversionFactory(
+        click=shop.click, event=shop.shoes, created_at=now - timedelta(days=46)
+    )
+
+    def work(index: int):
+        if index % 2:
+            return approve_due_conversions(now=now)
+        return reject_conversion(conversion, actor="store:Awesome Store", reason="Cancelled")
+
+    _race(work)
+
+    conversion.refresh_from_db()
+    changes = list(ConversionChange.objects.values_list("action", flat=True))
+    assert changes == [conversion.status]

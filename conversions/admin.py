@@ -1,6 +1,7 @@
 """Conversions in the back office: inspect, approve or reject, export, and the overview."""
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters, ShowFacets
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
@@ -12,10 +13,12 @@ from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 
 from clicks.models import Click
+from conversions.commission import FIXED_PER_CONVERSION, FIXED_PER_UNIT, PERCENT_OF_NET
 from conversions.exports import conversion_csv_rows, csv_lines
-from conversions.forms import ReportForm
+from conversions.forms import RejectForm, ReportForm
 from conversions.models import Conversion, ConversionChange, ProductLine
 from conversions.reports import chart_bars, program_daily_report
+from conversions.services import ConversionRefused, approve_conversion, reject_conversion
 from retrack.admin_tools import (
     CappedCountPaginator,
     CreatedDateFilter,
@@ -25,6 +28,8 @@ from retrack.admin_tools import (
 )
 from stores.models import EventKind, Program
 
+# Each decision is its own short transaction; a bigger selection is narrowed first.
+MAX_DECISIONS_AT_ONCE = 1000
 # A ref shared by more clicks than this is not a question about one shopper.
 MAX_CLICKS_PER_REF_SEARCH = 10_000
 CHART_WIDTH = 900
@@ -125,7 +130,7 @@ class ConversionAdmin(admin.ModelAdmin):
     show_full_result_count = False
     show_facets = ShowFacets.NEVER
     sortable_by: list[str] = []
-    actions = ["export_csv"]
+    actions = ["approve_conversions", "reject_conversions", "export_csv"]
     fieldsets = [
         (
             None,
@@ -260,31 +265,14 @@ class ConversionAdmin(admin.ModelAdmin):
 
     @admin.display(description="how the commission was computed")
     def commission_breakdown_table(self, conversion: Conversion) -> str:
-        entries = [
-            entry if isinstance(entry, dict) else {"step": entry}
-            for entry in conversion.commission_breakdown or []
-        ]
-        if not entries:
+        rows = breakdown_rows(conversion.commission_breakdown or [], conversion.currency)
+        if not rows:
             return "—"
-        columns = list(dict.fromkeys(key for entry in entries for key in entry))
-        header = format_html_join("", "<th>{}</th>", ((column,) for column in columns))
-        rows = format_html_join(
-            "",
-            "<tr>{}</tr>",
-            (
-                (
-                    format_html_join(
-                        "", "<td>{}</td>", ((_cell(entry.get(column)),) for column in columns)
-                    ),
-                )
-                for entry in entries
-            ),
-        )
         return format_html(
-            '<table class="commission-breakdown"><thead><tr>{}</tr></thead>'
+            '<table class="commission-breakdown"><thead><tr><th>Line</th><th>Event</th>'
+            "<th>Method</th><th>Base</th><th>Rate</th><th>Commission</th></tr></thead>"
             "<tbody>{}</tbody></table>",
-            header,
-            rows,
+            format_html_join("", "<tr>{}</tr>", ((row,) for row in rows)),
         )
 
     def has_add_permission(self, request) -> bool:
@@ -297,6 +285,10 @@ class ConversionAdmin(admin.ModelAdmin):
         # Nothing on the page is edited in place: status changes go through the actions.
         extra_context = {
             **(extra_context or {}),
+            "decision_actions": [
+                ("approve_conversions", "Approve"),
+                ("reject_conversions", "Reject…"),
+            ],
             "show_save": False,
             "show_save_and_continue": False,
             "show_save_and_add_another": False,
@@ -317,6 +309,72 @@ class ConversionAdmin(admin.ModelAdmin):
             ),
             *super().get_urls(),
         ]
+
+    @admin.action(permissions=["change"], description="Approve the selected pending conversions")
+    def approve_conversions(self, request, queryset):
+        if self._refuse_too_many(request, queryset):
+            return None
+        self._decide_each(request, queryset, approve_conversion, "Approved")
+        return self._back_to(request, queryset)
+
+    @admin.action(permissions=["change"], description="Reject the selected pending conversions…")
+    def reject_conversions(self, request, queryset):
+        """Ask for the reason on an intermediate page, then reject with it."""
+        if self._refuse_too_many(request, queryset):
+            return None
+        form = RejectForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            reason = form.cleaned_data["reason"]
+            self._decide_each(request, queryset, reject_conversion, "Rejected", reason=reason)
+            return self._back_to(request, queryset)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Reject conversions",
+            "form": form,
+            "conversions": queryset.select_related("program", "partner")[:20],
+            "count": queryset.count(),
+            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+            "select_across": request.POST.get("select_across", "0"),
+            "return_to": request.POST.get("_return_to", ""),
+        }
+        return TemplateResponse(request, "admin/conversions/conversion/reject.html", context)
+
+    def _refuse_too_many(self, request, queryset) -> bool:
+        if queryset[: MAX_DECISIONS_AT_ONCE + 1].count() <= MAX_DECISIONS_AT_ONCE:
+            return False
+        self.message_user(
+            request,
+            f"Select at most {MAX_DECISIONS_AT_ONCE} conversions at once (narrow the list with "
+            "a filter). Nothing was changed.",
+            messages.ERROR,
+        )
+        return True
+
+    def _decide_each(self, request, queryset, decide, done: str, **arguments) -> None:
+        """Apply an approve/reject service to each conversion and tell the operator the tally."""
+        actor = f"operator:{request.user.get_username()}"
+        changed = not_pending = 0
+        for conversion in queryset.order_by("pk"):
+            try:
+                decide(conversion, actor=actor, **arguments)
+            except ConversionRefused as refused:
+                if refused.code != "conversion_not_pending":
+                    raise
+                not_pending += 1
+            else:
+                changed += 1
+        text = f"{done} {changed} conversion(s)."
+        if not_pending:
+            text += f" {not_pending} not pending (already approved or rejected): left as they were."
+        self.message_user(request, text, messages.WARNING if not_pending else messages.SUCCESS)
+
+    def _back_to(self, request, queryset):
+        """Back to the conversion's page when the decision was made there, else to the list."""
+        if request.POST.get("_return_to") == "change" and len(selected := list(queryset)) == 1:
+            url = reverse("admin:conversions_conversion_change", args=[selected[0].pk])
+            return HttpResponseRedirect(url)
+        return None
 
     @admin.action(permissions=["view"], description="Export the selected conversions as CSV")
     def export_csv(self, request, queryset):
@@ -358,12 +416,39 @@ class ConversionAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/conversions/overview.html", context)
 
 
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dict):
-        return ", ".join(f"{key}: {item}" for key, item in value.items())
-    return str(value)
+def breakdown_rows(breakdown: list, currency: str) -> list[str]:
+    """Table cells for each entry of a commission breakdown (see conversions.commission)."""
+    rows = []
+    for entry in breakdown:
+        if not isinstance(entry, dict):
+            continue
+        method = entry.get("method")
+        base, rate = entry.get("base"), entry.get("rate")
+        if method == PERCENT_OF_NET:
+            base_text, rate_text = f"{format_money(base, currency)} net", f"{rate} %"
+        elif method == FIXED_PER_UNIT:
+            base_text, rate_text = f"{base} unit(s)", f"{format_money(int(rate), currency)} each"
+        elif method == FIXED_PER_CONVERSION:
+            base_text, rate_text = "once", format_money(int(rate), currency)
+        else:
+            base_text, rate_text = str(base), str(rate)
+        line = entry.get("line")
+        event = entry.get("event") or {}
+        rows.append(
+            format_html_join(
+                "",
+                "<td>{}</td>",
+                (
+                    ("order" if line is None else f"product {line + 1}",),
+                    (event.get("name", ""),),
+                    (str(method).replace("_", " "),),
+                    (base_text,),
+                    (rate_text,),
+                    (format_money(entry.get("result"), currency),),
+                ),
+            )
+        )
+    return rows
 
 
 def _csv_response(queryset) -> StreamingHttpResponse:

@@ -4,6 +4,7 @@ from datetime import date, timedelta
 
 from django import forms
 
+from conversions.payloads import REASON_MAX_LENGTH
 from conversions.reports import MAX_REPORT_DAYS
 from stores.models import Program
 
@@ -13,7 +14,7 @@ DEFAULT_REPORT_DAYS = 30
 class RejectForm(forms.Form):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
-        max_length=1000,
+        max_length=REASON_MAX_LENGTH,
         help_text="Shown to the partner in its feed and kept in each conversion's history.",
         error_messages={"required": "Give the reason for the rejection."},
     )

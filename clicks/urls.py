@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from clicks import views
+
+app_name = "clicks"
+
+urlpatterns = [
+    path("click", views.track_click, name="click"),
+]

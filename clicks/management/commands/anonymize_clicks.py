@@ -1,0 +1,16 @@
+from django.core.management.base import BaseCommand
+
+from clicks.management.retention import add_retention_arguments, moment_and_batch_size
+from clicks.services import anonymize_clicks_before
+
+
+class Command(BaseCommand):
+    help = "Cut the IP address and reduce the user agent of clicks older than --older-than."
+
+    def add_arguments(self, parser) -> None:
+        add_retention_arguments(parser, example_age="90d")
+
+    def handle(self, *args, older_than: str, batch_size: int, **options) -> None:
+        moment, batch_size = moment_and_batch_size(older_than, batch_size)
+        count = anonymize_clicks_before(moment, batch_size=batch_size)
+        self.stdout.write(f"Anonymized {count} clicks made before {moment:%Y-%m-%d %H:%M} UTC.")

@@ -1,0 +1,22 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from clicks.management.retention import add_retention_arguments, moment_and_batch_size
+from clicks.services import prune_clicks_before
+
+
+class Command(BaseCommand):
+    help = "Delete clicks older than --older-than that no conversion refers to."
+
+    def add_arguments(self, parser) -> None:
+        add_retention_arguments(parser, example_age="400d")
+
+    def handle(self, *args, older_than: str, batch_size: int, **options) -> None:
+        moment, batch_size = moment_and_batch_size(older_than, batch_size)
+        try:
+            count = prune_clicks_before(moment, batch_size=batch_size)
+        except ValueError as error:
+            raise CommandError(f"--older-than {older_than}: {error}") from error
+        self.stdout.write(
+            f"Deleted {count} clicks made before {moment:%Y-%m-%d %H:%M} UTC; "
+            "clicks with conversions are kept."
+        )

@@ -38,7 +38,19 @@ class ClickAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["uuid", "created_at", "partner", "program", "is_bot"]}),
         ("Partner's references", {"fields": ["ref", "ref2", "ref3"]}),
-        ("Visit", {"fields": ["deeplink", "ip_address", "browser", "referer", "country"]}),
+        (
+            "Visit",
+            {
+                "fields": [
+                    "deeplink",
+                    "ip_address",
+                    "browser",
+                    "referer",
+                    "country",
+                    "is_anonymized",
+                ]
+            },
+        ),
         ("Conversions", {"fields": ["conversions_of_click"]}),
     ]
     readonly_fields = [
@@ -55,6 +67,7 @@ class ClickAdmin(admin.ModelAdmin):
         "browser",
         "referer",
         "country",
+        "is_anonymized",
         "conversions_of_click",
     ]
 

@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Count, Sum
 from django.db.models.functions import TruncDate
 
-from clicks.models import Click
+from clicks.selectors import counted_clicks
 from conversions.models import Conversion, ConversionStatus
 from stores.models import EventKind, Program
 
@@ -106,7 +106,8 @@ def program_daily_report(programs: list[Program], start: date, end: date) -> Rep
         "created_at__lt": until,
     }
     clicks = (
-        Click.objects.filter(**in_period, is_bot=False)
+        counted_clicks()
+        .filter(**in_period)
         .annotate(day=TruncDate("created_at"))
         .values("program_id", "day")
         .annotate(number=Count("pk"))

@@ -1,26 +1,15 @@
 """Back office for stores: onboarding a program on one page, and store API tokens."""
 
-from django.conf import settings
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from partners.models import Admission, Partner
+from clicks.selectors import tracking_link
+from partners.models import Admission
 from retrack.admin_tools import TokenAdmin
 from stores.forms import EventForm, ProgramForm
 from stores.models import Event, Program, Store, StoreToken
 from stores.services import issue_store_token, revoke_store_token
-
-try:
-    from clicks.selectors import tracking_link
-except ImportError:  # the click-tracking branch is not merged yet
-
-    def tracking_link(partner: Partner, program: Program, ref: str = "{ref}") -> str:
-        return (
-            f"{settings.RETRACK_PUBLIC_URL}/track/v2/click"
-            f"?publisher={partner.uuid}&program={program.uuid}&ref={ref}"
-        )
-
 
 try:
     from stores.snippets import program_snippets

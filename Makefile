@@ -45,3 +45,8 @@ check-migrations: install
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
+
+# The back office's overview on a big synthetic click table (PostgreSQL at 127.0.0.1:5432).
+.PHONY: bench-reports
+bench-reports: install
+	bench/report_at_scale.sh

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Sum
+from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import TruncDate
 
 from clicks.selectors import counted_clicks
@@ -81,10 +81,39 @@ def _period_days(start: date, end: date) -> list[date]:
     return [start + timedelta(days=offset) for offset in range((end - start).days + 1)]
 
 
-def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
+def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """The UTC instants [since, until) covering the days `start` to `end`, both included."""
     return (
         datetime.combine(start, time.min, tzinfo=UTC),
         datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC),
+    )
+
+
+def daily_click_counts(program_ids: list[int], since: datetime, until: datetime) -> QuerySet:
+    """Counted clicks per (program, UTC day) in [since, until): rows of program_id, day, number.
+
+    `program_id IN (…) AND created_at` range is what the click_program_created index serves.
+    """
+    return (
+        counted_clicks()
+        .filter(program_id__in=program_ids, created_at__gte=since, created_at__lt=until)
+        .annotate(day=TruncDate("created_at"))
+        .values("program_id", "day")
+        .annotate(number=Count("pk"))
+        .order_by()
+    )
+
+
+def daily_conversion_figures(program_ids: list[int], since: datetime, until: datetime) -> QuerySet:
+    """Conversions per (program, UTC day, kind, status) in [since, until), with their sums."""
+    return (
+        Conversion.objects.filter(
+            program_id__in=program_ids, created_at__gte=since, created_at__lt=until
+        )
+        .annotate(day=TruncDate("created_at"))
+        .values("program_id", "day", "kind", "status")
+        .annotate(number=Count("pk"), order_sum=Sum("order_sum"), commission=Sum("commission"))
+        .order_by()
     )
 
 
@@ -99,30 +128,11 @@ def program_daily_report(programs: list[Program], start: date, end: date) -> Rep
         )
         for program in programs
     }
-    since, until = _bounds(start, end)
-    in_period = {
-        "program_id__in": list(by_program),
-        "created_at__gte": since,
-        "created_at__lt": until,
-    }
-    clicks = (
-        counted_clicks()
-        .filter(**in_period)
-        .annotate(day=TruncDate("created_at"))
-        .values("program_id", "day")
-        .annotate(number=Count("pk"))
-        .order_by()
-    )
+    since, until = period_bounds(start, end)
+    clicks = daily_click_counts(list(by_program), since, until)
     for row in clicks:
         by_program[row["program_id"]].days[row["day"]].clicks = row["number"]
-    conversions = (
-        Conversion.objects.filter(**in_period)
-        .annotate(day=TruncDate("created_at"))
-        .values("program_id", "day", "kind", "status")
-        .annotate(number=Count("pk"), order_sum=Sum("order_sum"), commission=Sum("commission"))
-        .order_by()
-    )
-    for row in conversions:
+    for row in daily_conversion_figures(list(by_program), since, until):
         figures = by_program[row["program_id"]].days[row["day"]]
         figures.conversions_by[(row["kind"], row["status"])] = row["number"]
         if row["status"] != ConversionStatus.REJECTED:

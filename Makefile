@@ -43,6 +43,10 @@ format: install
 check-migrations: install
 	DEBUG=true $(PY) manage.py makemigrations --check --dry-run
 
+# Debian's Chromium, for the end-to-end tests in tests/e2e (they skip without it).
+browser:
+	command -v chromium || (apt-get update && apt-get install -y chromium)
+
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
 

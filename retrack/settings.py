@@ -164,3 +164,7 @@ RETRACK_COUNTRY_HEADER = env.str("RETRACK_COUNTRY_HEADER", default="")
 RETRACK_GEOIP_PATH = env.str("RETRACK_GEOIP_PATH", default="")
 # How long the program/admission lookup of the click hot path is cached, in seconds.
 RETRACK_PROGRAM_CACHE_SECONDS = env.int("RETRACK_PROGRAM_CACHE_SECONDS", default=30)
+# Browser tag reports (beacon and pixel) accepted per minute from one IP address and for
+# one click; more are answered 429 and not stored. 0 turns a limit off.
+RETRACK_TAG_RATE_PER_IP = env.int("RETRACK_TAG_RATE_PER_IP", default=120)
+RETRACK_TAG_RATE_PER_CLICK = env.int("RETRACK_TAG_RATE_PER_CLICK", default=10)

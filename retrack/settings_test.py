@@ -1,6 +1,9 @@
 """Test settings: the real settings with a fast password hasher and a fixed key."""
 
+import hashlib
 import os
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
@@ -16,3 +19,12 @@ STORAGES = {
 }
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # The end-to-end tests' live server answers from its own threads, which cannot safely
+    # share the connection to an in-memory database: on SQLite the test database is a
+    # file (one per checkout; pytest-xdist adds a suffix per worker).
+    _checkout = hashlib.sha256(str(BASE_DIR).encode()).hexdigest()[:10]  # noqa: F405
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": str(Path(tempfile.gettempdir()) / f"retrack-test-{_checkout}.sqlite3")
+    }

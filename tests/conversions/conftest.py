@@ -33,9 +33,15 @@ def shop(db) -> Shop:
 
 
 @pytest.fixture
-def store_client(shop) -> APIClient:
-    """An API client carrying a token of the shop's store."""
+def store_secret(shop) -> str:
+    """A fresh token of the shop's store."""
     _, secret = issue_store_token(shop.store, "checkout server")
+    return secret
+
+
+@pytest.fixture
+def store_client(store_secret) -> APIClient:
+    """An API client carrying a token of the shop's store."""
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {store_secret}")
     return client

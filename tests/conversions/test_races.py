@@ -1,5 +1,6 @@
 """Racing writers on real PostgreSQL: the database constraints decide, not a prior read."""
 
+import json
 import threading
 from collections.abc import Callable
 from datetime import timedelta
@@ -7,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from conversions.models import Conversion, ConversionChange, ConversionSource
 from conversions.services import (
@@ -103,3 +105,23 @@ def test_a_rejection_racing_the_auto_approval_leaves_one_decision(shop):
     conversion.refresh_from_db()
     changes = list(ConversionChange.objects.values_list("action", flat=True))
     assert changes == [conversion.status]
+
+
+def test_identical_requests_racing_through_the_api_get_one_record_and_one_answer(
+    shop, store_secret
+):
+    payload = transaction_payload(shop)
+
+    def post(_):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {store_secret}")
+        response = client.post("/api/v2/transactions", payload, format="json")
+        return response.status_code, response.json()
+
+    results = _race(post)
+
+    statuses = sorted(status for status, _ in results)
+    assert statuses == [200] * (THREADS - 1) + [201]
+    assert len({json.dumps(body, sort_keys=True) for _, body in results}) == 1
+    assert Conversion.objects.count() == 1
+    assert list(ConversionChange.objects.values_list("action", flat=True)) == ["created"]

@@ -10,11 +10,7 @@ from retrack.admin_tools import TokenAdmin
 from stores.forms import EventForm, ProgramForm
 from stores.models import Event, Program, Store, StoreToken
 from stores.services import issue_store_token, revoke_store_token
-
-try:
-    from stores.snippets import program_snippets
-except ImportError:  # the browser-tracking branch is not merged yet
-    program_snippets = None
+from stores.snippets import program_snippets
 
 SNIPPET_TITLES = {
     "loader_transaction": "Confirmation page: the tag reporting a purchase",
@@ -119,12 +115,9 @@ class ProgramAdmin(admin.ModelAdmin):
 
     def integration_context(self, program: Program) -> dict:
         admissions = program.admissions.select_related("partner").order_by("partner__name")
-        snippets = None
-        if program_snippets is not None:
-            snippets = [
-                (SNIPPET_TITLES.get(key, key), text)
-                for key, text in program_snippets(program).items()
-            ]
+        snippets = [
+            (SNIPPET_TITLES.get(key, key), text) for key, text in program_snippets(program).items()
+        ]
         return {
             "tracking_links": [
                 (admission.partner, tracking_link(admission.partner, program))

@@ -1,13 +1,16 @@
 import html
 
 import pytest
+from django.utils.html import escape
 
 from partners.models import Admission
 from stores.models import Event, Program
+from stores.snippets import program_snippets
 from tests.factories import (
     AdmissionFactory,
     ConversionFactory,
     EventFactory,
+    LeadEventFactory,
     PartnerFactory,
     ProgramFactory,
     StoreFactory,
@@ -218,3 +221,21 @@ def test_the_program_page_shows_each_admitted_partners_tracking_link(operator_cl
         )
         assert f'value="{link}"' in page
     assert page.index("Refunder NO") < page.index("Refunder SE")
+
+
+def test_the_program_page_shows_the_stores_integration_snippets(operator_client):
+    # given
+    program = ProgramFactory()
+    EventFactory(program=program, name="Shoes")
+    LeadEventFactory(program=program, name="Newsletter")
+
+    # when
+    response = operator_client.get(f"/admin/stores/program/{program.pk}/change/")
+
+    # then
+    page = response.content.decode()
+    snippets = program_snippets(program)
+    assert set(snippets) == {"loader_transaction", "lead", "noscript_pixel", "redirect_page"}
+    for text in snippets.values():
+        assert f">{escape(text)}</textarea>" in page
+    assert "Confirmation page: the tag reporting a purchase" in page

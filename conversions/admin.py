@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.http import HttpResponseRedirect, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 
@@ -44,13 +44,17 @@ class ProductLineInline(admin.TabularInline):
     model = ProductLine
     extra = 0
     can_delete = False
-    fields = ["position", "event", "reference", "name", "quantity", "unit_price", "unit_vat"]
+    fields = ["line", "event", "reference", "name", "quantity", "unit_price", "unit_vat"]
     fields += ["line_commission"]
     readonly_fields = fields
     verbose_name = "product line"
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("event", "conversion")
+
+    @admin.display(description="line")
+    def line(self, line: ProductLine) -> int:
+        return line.position + 1
 
     @admin.display(description="price (incl. VAT)")
     def unit_price(self, line: ProductLine) -> str:
@@ -113,7 +117,6 @@ class ConversionAdmin(admin.ModelAdmin):
         "program",
         "partner",
         "order_sum_display",
-        "vat_sum_display",
         "commission_display",
         "source",
         "age",
@@ -256,8 +259,8 @@ class ConversionAdmin(admin.ModelAdmin):
         return format_html('<a href="{}">{}</a>', url, conversion.click_id)
 
     @admin.display(description="clicked at")
-    def click_created_at(self, conversion: Conversion):
-        return conversion.click.created_at
+    def click_created_at(self, conversion: Conversion) -> str:
+        return formats.localize(timezone.template_localtime(conversion.click.created_at))
 
     @admin.display(description="country")
     def click_country(self, conversion: Conversion) -> str:
@@ -425,7 +428,7 @@ def breakdown_rows(breakdown: list, currency: str) -> list[str]:
         method = entry.get("method")
         base, rate = entry.get("base"), entry.get("rate")
         if method == PERCENT_OF_NET:
-            base_text, rate_text = f"{format_money(base, currency)} net", f"{rate} %"
+            base_text, rate_text = f"{format_money(base, currency)} net", f"{rate}\u00a0%"
         elif method == FIXED_PER_UNIT:
             base_text, rate_text = f"{base} unit(s)", f"{format_money(int(rate), currency)} each"
         elif method == FIXED_PER_CONVERSION:
@@ -439,7 +442,7 @@ def breakdown_rows(breakdown: list, currency: str) -> list[str]:
                 "",
                 "<td>{}</td>",
                 (
-                    ("order" if line is None else f"product {line + 1}",),
+                    ("order" if line is None else f"line {line + 1}",),
                     (event.get("name", ""),),
                     (str(method).replace("_", " "),),
                     (base_text,),

@@ -1,23 +1,29 @@
 """The back office's overview: clicks and conversions per program and per day.
 
-Two aggregate queries, each grouped by (program, day) and bounded by
-`program_id IN (…) AND created_at in [start, end)`, which the (program, created_at) indexes
-of clicks and conversions serve. Their cost grows with the rows in the period, not with the
-size of the tables; the README says what to add when that gets too slow.
+Two aggregate queries grouped by (program, day), both bounded by `program_id IN (…) AND
+created_at in [start, end)`: conversions through conversion_program_created; clicks also by
+the matching range of their time-ordered primary key, which keeps the scan within the
+period's part of the table. Their cost grows with the rows in the period, not with the size
+of the tables; the README says what it costs at 100 million clicks and what to add then.
 """
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from uuid import UUID
 
 from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import TruncDate
 
 from clicks.selectors import counted_clicks
 from conversions.models import Conversion, ConversionStatus
+from retrack.lib.uuids import uuid7_floor
 from stores.models import EventKind, Program
 
 MAX_REPORT_DAYS = 366
+# A click's UUIDv7 is made in the same instant as its created_at; the margin only widens the
+# primary-key range, the exact bounds are those on created_at.
+UUID_MARGIN = timedelta(hours=1)
 # The (kind, status) pairs the overview shows as columns, in this order.
 COLUMNS = [(kind, status) for kind in EventKind.values for status in ConversionStatus.values]
 
@@ -81,6 +87,10 @@ def _period_days(start: date, end: date) -> list[date]:
     return [start + timedelta(days=offset) for offset in range((end - start).days + 1)]
 
 
+def _uuid7_floor(moment: datetime) -> UUID:
+    return uuid7_floor(int(moment.timestamp() * 1000))
+
+
 def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     """The UTC instants [since, until) covering the days `start` to `end`, both included."""
     return (
@@ -92,14 +102,23 @@ def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
 def daily_click_counts(program_ids: list[int], since: datetime, until: datetime) -> QuerySet:
     """Counted clicks per (program, UTC day) in [since, until): rows of program_id, day, number.
 
-    `program_id IN (…) AND created_at` range is what the click_program_created index serves.
+    Programs' clicks interleave on disk, so a scan of click_program_created would visit
+    heap pages all over the table; the UUIDv7 primary key follows insertion order, so a
+    range on it confines the scan to the period's part of the table however big the table
+    grows. COUNT(*) (not of a column) lets a covering index answer alone (see README).
     """
     return (
         counted_clicks()
-        .filter(program_id__in=program_ids, created_at__gte=since, created_at__lt=until)
+        .filter(
+            program_id__in=program_ids,
+            created_at__gte=since,
+            created_at__lt=until,
+            uuid__gte=_uuid7_floor(since - UUID_MARGIN),
+            uuid__lt=_uuid7_floor(until + UUID_MARGIN),
+        )
         .annotate(day=TruncDate("created_at"))
         .values("program_id", "day")
-        .annotate(number=Count("pk"))
+        .annotate(number=Count("*"))
         .order_by()
     )
 
@@ -112,7 +131,7 @@ def daily_conversion_figures(program_ids: list[int], since: datetime, until: dat
         )
         .annotate(day=TruncDate("created_at"))
         .values("program_id", "day", "kind", "status")
-        .annotate(number=Count("pk"), order_sum=Sum("order_sum"), commission=Sum("commission"))
+        .annotate(number=Count("*"), order_sum=Sum("order_sum"), commission=Sum("commission"))
         .order_by()
     )
 

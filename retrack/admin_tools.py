@@ -54,10 +54,11 @@ def format_money(amount: int | None, currency: str) -> str:
     digits = _MINOR_DIGITS.get(currency, 2)
     sign = "-" if amount < 0 else ""
     whole, fraction = divmod(abs(amount), 10**digits)
-    text = f"{whole:,}".replace(",", " ")
+    # No-break spaces: an amount never wraps inside a narrow table cell.
+    text = f"{whole:,}".replace(",", "\u00a0")
     if digits:
         text += f".{fraction:0{digits}d}"
-    return f"{sign}{text} {currency}"
+    return f"{sign}{text}\u00a0{currency}"
 
 
 def parse_uuid(text: str) -> uuid.UUID | None:

@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.urls import reverse
+from django.utils import formats, timezone
 from django.utils.html import format_html
 
 from clicks.selectors import tracking_link
@@ -12,6 +13,8 @@ from stores.models import Event, Program, Store, StoreToken
 from stores.services import issue_store_token, revoke_store_token
 from stores.snippets import program_snippets
 
+# Longer snippets scroll inside their box rather than stretching the page.
+SNIPPET_ROWS = 14
 SNIPPET_TITLES = {
     "loader_transaction": "Confirmation page: the tag reporting a purchase",
     "lead": "Sign-up confirmation: the tag reporting a lead",
@@ -68,17 +71,28 @@ class EventInline(admin.TabularInline):
     model = Event
     form = EventForm
     extra = 1
-    fields = ["name", "kind", "percent", "fixed_amount", "uuid"]
-    readonly_fields = ["uuid"]
+    fields = ["name", "kind", "percent", "fixed_amount", "event_uuid"]
+    readonly_fields = ["event_uuid"]
+
+    @admin.display(description="UUID (the store reports with it)")
+    def event_uuid(self, event: Event) -> str:
+        # An empty extra row has a default UUID that is not the one it will be saved with.
+        return str(event.uuid) if event.pk else "—"
 
 
 class AdmissionInline(admin.TabularInline):
     model = Admission
     extra = 1
-    fields = ["partner", "created_at"]
-    readonly_fields = ["created_at"]
+    fields = ["partner", "admitted_at"]
+    readonly_fields = ["admitted_at"]
     verbose_name = "admitted partner"
     verbose_name_plural = "admitted partners"
+
+    @admin.display(description="admitted at")
+    def admitted_at(self, admission: Admission) -> str:
+        if not admission.pk:
+            return "—"
+        return formats.localize(timezone.template_localtime(admission.created_at))
 
 
 @admin.register(Program)
@@ -116,7 +130,8 @@ class ProgramAdmin(admin.ModelAdmin):
     def integration_context(self, program: Program) -> dict:
         admissions = program.admissions.select_related("partner").order_by("partner__name")
         snippets = [
-            (SNIPPET_TITLES.get(key, key), text) for key, text in program_snippets(program).items()
+            (SNIPPET_TITLES.get(key, key), text, min(text.count("\n") + 2, SNIPPET_ROWS))
+            for key, text in program_snippets(program).items()
         ]
         return {
             "tracking_links": [

@@ -90,14 +90,13 @@ class ConversionChangeInline(admin.TabularInline):
     def what_changed(self, change: ConversionChange):
         if not change.changes:
             return "—"
-        return format_html_join(
-            "",
-            "<div><code>{}</code>: {} → {}</div>",
-            (
-                (name, *(values if isinstance(values, list | tuple) else ("", values)))
-                for name, values in change.changes.items()
-            ),
-        )
+        rows = []
+        for name, values in change.changes.items():
+            if isinstance(values, list) and len(values) == 2:
+                rows.append((name, f"{_change_value(values[0])} → {_change_value(values[1])}"))
+            else:
+                rows.append((name, _change_value(values)))
+        return format_html_join("", "<div><code>{}</code>: {}</div>", rows)
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -417,6 +416,18 @@ class ConversionAdmin(admin.ModelAdmin):
             )
             context.update(report=report, charts=_overview_charts(report))
         return TemplateResponse(request, "admin/conversions/overview.html", context)
+
+
+def _change_value(value) -> str:
+    """A value of a history entry; product lines (see conversions.services) as 'n × name'."""
+    if isinstance(value, list) and all(isinstance(item, dict) for item in value):
+        lines = [
+            f"{item.get('quantity')} × {item.get('name') or item.get('reference')} "
+            f"at {item.get('price')}"
+            for item in value
+        ]
+        return "; ".join(lines) or "no lines"
+    return str(value)
 
 
 def breakdown_rows(breakdown: list, currency: str) -> list[str]:

@@ -6,7 +6,12 @@ import pytest
 from django.utils import timezone
 
 from conversions.models import ConversionSource, ConversionStatus
-from conversions.services import record_lead, record_transaction, reject_conversion
+from conversions.services import (
+    amend_transaction,
+    record_lead,
+    record_transaction,
+    reject_conversion,
+)
 from stores.models import EventKind
 from tests.backoffice.helpers import listed, transaction_payload, uuid7_at
 from tests.factories import (
@@ -228,3 +233,34 @@ def test_a_lead_is_found_and_shown_with_its_reference(support_client):
     assert "member-1001" in page
     assert "<td>order</td><td>Newsletter</td><td>fixed per conversion</td>" in page
     assert "<td>once</td><td>40.00\xa0SEK</td><td>40.00\xa0SEK</td>" in page
+
+
+def test_the_history_shows_what_an_amendment_changed(support_client):
+    # given: the store takes back the three socks
+    program = ProgramFactory(store__name="Awesome Store")
+    shoes = EventFactory(program=program, name="Shoes", percent=Decimal("8"))
+    socks = EventFactory(program=program, name="Socks", percent=Decimal("12.5"))
+    click = ClickFactory(program=program)
+    conversion, _ = record_transaction(
+        transaction_payload(click, shoes, socks), source=ConversionSource.API, store=program.store
+    )
+    shoe_line = transaction_payload(click, shoes, socks)["products"][:1]
+    amend_transaction(
+        conversion,
+        {"orderSum": 1250, "vatSum": 250, "products": shoe_line},
+        actor="store:Awesome Store",
+    )
+
+    # when
+    response = support_client.get(f"/admin/conversions/conversion/{conversion.pk}/change/")
+
+    # then
+    history = page_text(response)
+    history = history[history.index('id="changes-heading"') :]
+    assert "<p>Amended</p>" in history
+    assert "<div><code>order_sum</code>: 1625 → 1250</div>" in history
+    assert "<div><code>vat_sum</code>: 325 → 250</div>" in history
+    assert (
+        "<div><code>products</code>: 1 × Running shoe at 1250; 3 × Sock at 125 → "
+        "1 × Running shoe at 1250</div>" in history
+    )

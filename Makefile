@@ -50,6 +50,10 @@ browser:
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
 
+# Store API create path on gunicorn + PostgreSQL (own database); see bench/RESULTS.md.
+bench-conversions: install
+	$(PY) bench/bench_conversions.py
+
 # The back office's overview on a big synthetic click table (PostgreSQL at 127.0.0.1:5432).
 .PHONY: bench-reports
 bench-reports: install

@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.cache import get_conditional_response
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.gzip import gzip_page
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from clicks.tag import (
     BODY_MAX_BYTES,
@@ -80,7 +80,7 @@ def _accept_report(request: HttpRequest, parse: Callable[[], TagReport]) -> bool
 
 
 @gzip_page
-@require_GET
+@require_safe
 def retrack_js(request: HttpRequest) -> HttpResponse:
     """The tag: cacheable, revalidated by its ETag."""
     content, etag = _tag()

@@ -25,15 +25,24 @@ def _iso(moment) -> str | None:
     return moment.isoformat().replace("+00:00", "Z") if moment else None
 
 
-def conversion_document(conversion: Conversion) -> dict[str, Any]:
-    """The conversion as the contract (section 4) shows it, in snake_case."""
+def conversion_document(
+    conversion: Conversion, lines: list[ProductLine] | None = None
+) -> dict[str, Any]:
+    """The conversion as the contract (section 4) shows it, in snake_case.
+
+    `lines`, when given, are the conversion's product lines (with their events) in order;
+    otherwise they are read through `conversion.lines`.
+    """
+    if lines is None:
+        lines = list(conversion.lines.all())
     click = conversion.click
     program = conversion.program
     store = program.store
     document: dict[str, Any] = {
         "uuid": str(conversion.uuid),
-        "kind": conversion.kind,
-        "status": conversion.status,
+        # str(): an instance built in memory holds the enum members, not plain strings.
+        "kind": str(conversion.kind),
+        "status": str(conversion.status),
         "reason": conversion.status_reason,
     }
     if conversion.kind == EventKind.TRANSACTION:
@@ -58,10 +67,10 @@ def conversion_document(conversion: Conversion) -> dict[str, Any]:
                     "vat": line.vat,
                     "commission": line.commission,
                 }
-                for line in conversion.lines.all()
+                for line in lines
             ],
             "event": {"uuid": str(conversion.event.uuid), "name": conversion.event.name},
-            "source": conversion.source,
+            "source": str(conversion.source),
             "created_at": _iso(conversion.created_at),
             "updated_at": _iso(conversion.updated_at),
             "click": {

@@ -58,7 +58,9 @@ __all__ = [
     "approve_due_conversions",
     "record_change",
     "record_lead",
+    "record_lead_document",
     "record_transaction",
+    "record_transaction_document",
     "reject_conversion",
 ]
 
@@ -80,6 +82,7 @@ def record_change(
     actor: str,
     changes: dict[str, Any] | None = None,
     reason: str = "",
+    document: dict[str, Any] | None = None,
 ) -> ConversionChange:
     """Append a change to the conversion's history and to its partner's feed.
 
@@ -88,11 +91,17 @@ def record_change(
     sequence number is only ever handed out after the earlier one is committed: sequence
     order is commit order, and a feed reader that has seen sequence N can never later find
     a new change below N. The lock is held only for the last two statements and the commit.
+
+    The snapshot is the conversion re-read from the database, unless the caller passes the
+    `document` it built from the very rows it just wrote (the create path, to save a read).
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("record_change must run inside the transaction that made the change")
-    fresh = conversions_with_relations().get(pk=conversion.pk)
-    snapshot = conversion_document(fresh)
+    fresh = conversion
+    if document is None:
+        fresh = conversions_with_relations().get(pk=conversion.pk)
+        document = conversion_document(fresh)
+    snapshot = dict(document)
     with connection.cursor() as cursor:
         cursor.execute(_NEXT_SEQUENCE_SQL)
         (sequence,) = cursor.fetchone()
@@ -194,8 +203,13 @@ def record_transaction(
     created is False for a replay of the same report. Raises ConversionRefused, having
     written nothing, otherwise.
     """
-    report = _transaction_report(parse_transaction(payload))
-    return _record(report, source, store, parse_idempotency_key(idempotency_key))
+    outcome = _record(
+        _transaction_report(parse_transaction(payload)),
+        source,
+        store,
+        parse_idempotency_key(idempotency_key),
+    )
+    return outcome.conversion, outcome.created
 
 
 def record_lead(
@@ -206,43 +220,66 @@ def record_lead(
     idempotency_key: str | None = None,
 ) -> tuple[Conversion, bool]:
     """Validate, attribute and store a lead (event, click, reference, voucher)."""
-    report = _lead_report(parse_lead(payload))
-    return _record(report, source, store, parse_idempotency_key(idempotency_key))
+    outcome = _record(
+        _lead_report(parse_lead(payload)), source, store, parse_idempotency_key(idempotency_key)
+    )
+    return outcome.conversion, outcome.created
+
+
+def record_transaction_document(
+    payload: Any, *, store: Store, idempotency_key: str | None = None
+) -> tuple[dict[str, Any], bool]:
+    """`record_transaction` for the store API: answers the conversion's document."""
+    outcome = _record(
+        _transaction_report(parse_transaction(payload)),
+        ConversionSource.API,
+        store,
+        parse_idempotency_key(idempotency_key),
+    )
+    return outcome.document, outcome.created
+
+
+def record_lead_document(
+    payload: Any, *, store: Store, idempotency_key: str | None = None
+) -> tuple[dict[str, Any], bool]:
+    """`record_lead` for the store API: answers the conversion's document."""
+    outcome = _record(
+        _lead_report(parse_lead(payload)),
+        ConversionSource.API,
+        store,
+        parse_idempotency_key(idempotency_key),
+    )
+    return outcome.document, outcome.created
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    conversion: Conversion
+    document: dict[str, Any]
+    created: bool
 
 
 def _record(
     report: _Report, source: ConversionSource, store: Store | None, idempotency_key: str | None
-) -> tuple[Conversion, bool]:
+) -> _Outcome:
     click = _attributable_click(report.click, store)
     program = click.program
     fingerprint = report.fingerprint()
-    existing = _find_existing(program, report, idempotency_key)
-    if existing is not None:
-        return _replay(existing, report, fingerprint), False
-
     now = timezone.now()
-    if click.created_at < now - timedelta(days=program.attribution_days):
-        raise ConversionRefused(
-            422,
-            "click_expired",
-            f"The click is older than the program's attribution window "
-            f"({program.attribution_days} days).",
-            {"click": ["is older than the attribution window"]},
-        )
-    order_event, line_events = _events(program, report)
-    if report.currency is not None and report.currency != program.currency:
-        raise ConversionRefused(
-            422,
-            "currency_mismatch",
-            f"The program's currency is {program.currency}, not {report.currency}.",
-            {"currency": [f"must be {program.currency}"]},
-        )
+    try:
+        order_event, line_events = _attribute(report, click, now)
+    except ConversionRefused:
+        # A replay of a stored report still answers it, e.g. after its click has expired.
+        existing = _find_existing(program, report, idempotency_key)
+        if existing is None:
+            raise
+        return _replay(existing, report, fingerprint)
     commission = _commission(report, order_event, line_events)
 
     conversion = Conversion(
         kind=report.kind,
         program=program,
-        partner_id=click.partner_id,
+        partner=click.partner,
         click=click,
         event=order_event,
         order_number=report.key if report.kind == EventKind.TRANSACTION else None,
@@ -259,26 +296,49 @@ def _record(
         created_at=now,
         updated_at=now,
     )
+    lines = _product_lines(conversion, report.products, line_events, commission)
     actor = f"store:{store.name}" if store is not None else TAG_ACTOR
     try:
-        # The unique constraints decide between racing reports, not the read above: the
-        # loser's INSERT fails (it waits for the winner to commit) and it answers the winner.
+        # The unique constraints decide, not a prior read: a replay's or a racing twin's
+        # INSERT fails (after waiting for the winner to commit) and it answers the winner.
         with transaction.atomic():
             conversion.save(force_insert=True)
-            ProductLine.objects.bulk_create(
-                _product_lines(conversion, report.products, line_events, commission)
-            )
-            change = record_change(conversion, action=ChangeAction.CREATED, actor=actor)
+            ProductLine.objects.bulk_create(lines)
+            # Built from the rows just written, with their relations at hand: no re-read.
+            document = conversion_document(conversion, lines=lines)
+            record_change(conversion, action=ChangeAction.CREATED, actor=actor, document=document)
     except IntegrityError:
         winner = _find_existing(program, report, idempotency_key)
         if winner is None:
             raise
-        return _replay(winner, report, fingerprint), False
-    return change.conversion, True
+        return _replay(winner, report, fingerprint)
+    return _Outcome(conversion, document, True)
+
+
+def _attribute(report: _Report, click: Click, now: datetime) -> tuple[Event, list[Event]]:
+    """The report's events, once the click's age, the events and the currency are checked."""
+    program = click.program
+    if click.created_at < now - timedelta(days=program.attribution_days):
+        raise ConversionRefused(
+            422,
+            "click_expired",
+            f"The click is older than the program's attribution window "
+            f"({program.attribution_days} days).",
+            {"click": ["is older than the attribution window"]},
+        )
+    order_event, line_events = _events(program, report)
+    if report.currency is not None and report.currency != program.currency:
+        raise ConversionRefused(
+            422,
+            "currency_mismatch",
+            f"The program's currency is {program.currency}, not {report.currency}.",
+            {"currency": [f"must be {program.currency}"]},
+        )
+    return order_event, line_events
 
 
 def _attributable_click(click_uuid, store: Store | None) -> Click:
-    click = Click.objects.select_related("program").filter(pk=click_uuid).first()
+    click = Click.objects.select_related("program__store", "partner").filter(pk=click_uuid).first()
     if click is None:
         raise ConversionRefused(
             422, "click_not_found", "No click has this UUID.", {"click": ["is not a known click"]}
@@ -312,14 +372,15 @@ def _find_existing(
     return candidates[0] if candidates else None
 
 
-def _replay(existing: Conversion, report: _Report, fingerprint: str) -> Conversion:
+def _replay(existing: Conversion, report: _Report, fingerprint: str) -> _Outcome:
     """The stored conversion when the report repeats it; a 409 when it differs."""
     same_key = existing.kind == report.kind and report.key in (
         existing.order_number,
         existing.reference,
     )
     if same_key and existing.payload_fingerprint == fingerprint:
-        return conversions_with_relations().get(pk=existing.pk)
+        stored = conversions_with_relations().get(pk=existing.pk)
+        return _Outcome(stored, conversion_document(stored), False)
     plural = "transactions" if existing.kind == EventKind.TRANSACTION else "leads"
     if not same_key:
         raise ConversionRefused(

@@ -51,7 +51,7 @@ def _allowed_domains(program: Program) -> list[str]:
     return entries
 
 
-def snippet_context(program: Program) -> dict[str, Any]:
+def _snippet_context(program: Program) -> dict[str, Any]:
     """What the snippet templates are filled with."""
     events = list(program.events.order_by("name"))
     transaction_events = [event for event in events if event.kind == EventKind.TRANSACTION]
@@ -83,7 +83,7 @@ def tag_loader_snippet() -> str:
 def program_snippets(program: Program) -> dict[str, str]:
     """Copy-paste integration snippets for a program, keyed: 'loader_transaction',
     'lead', 'noscript_pixel', 'redirect_page'."""
-    context = snippet_context(program)
+    context = _snippet_context(program)
     return {
         key: render_to_string(template, context).strip()
         for key, template in SNIPPET_TEMPLATES.items()

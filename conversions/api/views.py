@@ -17,14 +17,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from conversions.api import docs
-from conversions.models import Conversion, ConversionSource
+from conversions.models import Conversion
 from conversions.selectors import conversion_document, conversions_with_relations
 from conversions.services import (
     ConversionRefused,
     amend_lead,
     amend_transaction,
-    record_lead,
-    record_transaction,
+    record_lead_document,
+    record_transaction_document,
 )
 from retrack.api.authentication import IsStoreClient
 from retrack.api.errors import ApiError
@@ -63,13 +63,12 @@ class StoreApiView(APIView):
         """The calling store's conversions of this view's kind."""
         return conversions_with_relations().filter(program__store=self.store, kind=self.kind)
 
-    def respond(self, conversion: Conversion, created: bool = False) -> Response:
+    def respond(self, document: dict[str, Any], created: bool = False) -> Response:
         response = Response(
-            {"data": conversion_document(conversion)},
-            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+            {"data": document}, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )
         if created:
-            response["Location"] = reverse(self.detail_route, args=[conversion.uuid])
+            response["Location"] = reverse(self.detail_route, args=[document["uuid"]])
         return response
 
     def lookup(self, request: Request) -> Response:
@@ -98,15 +97,14 @@ class StoreApiView(APIView):
 
     def create(self, request: Request, record) -> Response:
         try:
-            conversion, created = record(
+            document, created = record(
                 _json_body(request),
-                source=ConversionSource.API,
                 store=self.store,
                 idempotency_key=request.headers.get("Idempotency-Key"),
             )
         except ConversionRefused as refusal:
             raise _api_error(refusal) from None
-        return self.respond(conversion, created)
+        return self.respond(document, created)
 
 
 def _uuid_or_nothing(text: str) -> list[UUID]:
@@ -130,7 +128,7 @@ class StoreApiDetailView(StoreApiView):
             amended = amend(conversion, _json_body(request), actor=self.actor)
         except ConversionRefused as refusal:
             raise _api_error(refusal) from None
-        return self.respond(amended)
+        return self.respond(conversion_document(amended))
 
 
 class TransactionsView(StoreApiView):
@@ -141,7 +139,7 @@ class TransactionsView(StoreApiView):
 
     @extend_schema(**docs.CREATE_TRANSACTION)
     def post(self, request: Request) -> Response:
-        return self.create(request, record_transaction)
+        return self.create(request, record_transaction_document)
 
     @extend_schema(**docs.FIND_TRANSACTION)
     def get(self, request: Request) -> Response:
@@ -156,7 +154,7 @@ class LeadsView(StoreApiView):
 
     @extend_schema(**docs.CREATE_LEAD)
     def post(self, request: Request) -> Response:
-        return self.create(request, record_lead)
+        return self.create(request, record_lead_document)
 
     @extend_schema(**docs.FIND_LEAD)
     def get(self, request: Request) -> Response:
@@ -169,7 +167,7 @@ class TransactionDetailView(StoreApiDetailView):
 
     @extend_schema(**docs.GET_TRANSACTION)
     def get(self, request: Request, uuid) -> Response:
-        return self.respond(self.get_conversion(uuid))
+        return self.respond(conversion_document(self.get_conversion(uuid)))
 
     @extend_schema(**docs.AMEND_TRANSACTION)
     def patch(self, request: Request, uuid) -> Response:
@@ -182,7 +180,7 @@ class LeadDetailView(StoreApiDetailView):
 
     @extend_schema(**docs.GET_LEAD)
     def get(self, request: Request, uuid) -> Response:
-        return self.respond(self.get_conversion(uuid))
+        return self.respond(conversion_document(self.get_conversion(uuid)))
 
     @extend_schema(**docs.AMEND_LEAD)
     def patch(self, request: Request, uuid) -> Response:

@@ -1,9 +1,11 @@
+import json
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
 from conversions.models import Conversion, ConversionChange, ConversionSource, ProductLine
+from conversions.selectors import conversion_document, conversions_with_relations
 from conversions.services import ConversionRefused, record_transaction
 from tests.conversions.helpers import transaction_payload
 from tests.factories import ClickFactory, EventFactory, LeadEventFactory, ProgramFactory
@@ -303,3 +305,17 @@ def test_a_lead_event_of_the_same_program_is_not_a_line_event(shop):
     assert refusal.fields == {
         "products[0].event": ["is not a transaction event of the click's program"]
     }
+
+
+def test_the_created_snapshot_is_the_document_of_the_stored_rows(shop):
+    # given the create path builds its snapshot without re-reading what it wrote
+    conversion, _ = record_transaction(
+        transaction_payload(shop), source=ConversionSource.SCRIPT, store=None
+    )
+
+    snapshot = dict(ConversionChange.objects.get().snapshot)
+    sequence = snapshot.pop("change")
+
+    stored = conversion_document(conversions_with_relations().get(pk=conversion.pk))
+    assert snapshot == json.loads(json.dumps(stored))
+    assert sequence == ConversionChange.objects.get().sequence

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import pytest
 from django.core.cache import cache
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page, Request, sync_playwright
 from pytest_django.live_server_helper import LiveServer
 
 from tests.e2e.demo_store import PARTNER_HOST, STORE_HOST, Site
@@ -91,14 +91,12 @@ def journey(browser, retrack_server, store_site, partner_site, transactional_db,
     context.set_default_timeout(10_000)
     page = context.new_page()
     current = Journey(page=page, retrack_url=retrack_server.url)
-    page.on(
-        "request",
-        lambda request: (
+
+    def note_tag_request(request: Request) -> None:
+        if request.url.startswith(retrack_server.url + "/track/v2/"):
             current.tag_requests.append(request.url)
-            if request.url.startswith(retrack_server.url + "/track/v2/")
-            else None
-        ),
-    )
+
+    page.on("request", note_tag_request)
     yield current
     context.close()
     cache.clear()

@@ -63,3 +63,13 @@ def test_it_sends_the_tag_again_for_an_old_etag(client):
     # then
     assert response.status_code == 200
     assert response.content == TAG_PATH.read_bytes()
+
+
+def test_it_answers_head_without_a_body(client):
+    # when
+    response = client.head(URL)
+
+    # then
+    assert response.status_code == 200
+    assert response.content == b""
+    assert response["ETag"].startswith('"')

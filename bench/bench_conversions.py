@@ -1,0 +1,381 @@
+"""Benchmark of the store API's create path: `make bench-conversions`.
+
+On its own PostgreSQL database (retrack_bench_conversions, dropped and made afresh) and
+gunicorn, it:
+
+1. seeds a store with a program, three events, a partner, a store token and many clicks;
+2. runs wrk (bench/conversions.lua) creating transactions with three product lines each,
+   a new order number per request, at several concurrency levels: transactions/s and
+   p50/p95/p99;
+3. replays stored payloads with wrk (the idempotent 200 path);
+4. sends transactions at a fixed 50/s with an open-loop paced generator (below): each
+   request is due at t0 + i/50 s and its latency is measured from when it was due, so a
+   slow answer is not hidden by the next request waiting for it;
+5. checks that the stored conversions equal the 201 answers, with one history entry each.
+
+It prints a Markdown section for bench/RESULTS.md. Environment: BENCH_PORT (18201),
+BENCH_WORKERS (gunicorn workers, 4), BENCH_THREADS (threads per worker, 1: sync worker),
+BENCH_SECONDS (per wrk run, 15), BENCH_CONCURRENCY ("4 16 64"), BENCH_CLICKS (20000),
+BENCH_PACED_SECONDS (30).
+"""
+
+import datetime
+import http.client
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATABASE = "retrack_bench_conversions"
+PORT = int(os.environ.get("BENCH_PORT", "18201"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
+THREADS = int(os.environ.get("BENCH_THREADS", "1"))
+SECONDS = int(os.environ.get("BENCH_SECONDS", "15"))
+CONCURRENCY = [int(level) for level in os.environ.get("BENCH_CONCURRENCY", "4 16 64").split()]
+CLICKS = int(os.environ.get("BENCH_CLICKS", "20000"))
+PACED_RATE = 50
+PACED_SECONDS = int(os.environ.get("BENCH_PACED_SECONDS", "30"))
+
+os.environ.update(
+    {
+        "DEBUG": "false",
+        "SECRET_KEY": "bench-only-secret-key",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DATABASE}",
+        "LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "retrack.settings",
+    }
+)
+sys.path.insert(0, str(ROOT))
+
+
+def recreate_database() -> None:
+    import psycopg
+
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as db:
+        db.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+        db.execute(f"CREATE DATABASE {DATABASE}")
+
+
+def seed() -> dict:
+    """The store, program, events, partner, token and clicks the load needs."""
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from clicks.models import Click
+    from partners.models import Partner
+    from partners.services import admit_partner
+    from stores.models import Store
+    from stores.services import issue_store_token, save_event, save_program
+
+    call_command("migrate", verbosity=0)
+    store = Store.objects.create(name="Bench Store")
+    program = save_program(
+        store,
+        name="Bench Store SE",
+        currency="SEK",
+        landing_url="https://www.bench-store.example/",
+        allowed_domains=["bench-store.example"],
+        attribution_days=30,
+        validation_days=45,
+    )
+    events = [
+        save_event(
+            program, name="Shoes", kind="transaction", percent=Decimal("8"), fixed_amount=None
+        ),
+        save_event(
+            program, name="Socks", kind="transaction", percent=Decimal("12.5"), fixed_amount=None
+        ),
+        save_event(program, name="Jackets", kind="transaction", percent=None, fixed_amount=1500),
+    ]
+    partner = Partner.objects.create(name="Refunder SE")
+    admit_partner(partner, program)
+    _, token = issue_store_token(store, "bench")
+    clicks = Click.objects.bulk_create(
+        [Click(partner=partner, program=program, ref=str(n)) for n in range(CLICKS)],
+        batch_size=5000,
+    )
+    return {
+        "token": token,
+        "events": [str(event.uuid) for event in events],
+        "clicks": [str(click.uuid) for click in clicks],
+    }
+
+
+def write_lua_data(path: Path, data: dict, mode: str, run: str, replay=()) -> None:
+    def table(items) -> str:
+        return "{" + ",".join(json.dumps(item) for item in items) + "}"
+
+    pairs = "{" + ",".join(f"{{{json.dumps(o)},{json.dumps(c)}}}" for o, c in replay) + "}"
+    path.write_text(
+        "return {"
+        f"token={json.dumps(data['token'])},"
+        f"events={table(data['events'])},"
+        f"clicks={table(data['clicks'])},"
+        f"mode={json.dumps(mode)},run={json.dumps(run)},replay={pairs}"
+        "}\n"
+    )
+
+
+def wait_for_server() -> None:
+    for _ in range(100):
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", PORT, timeout=1)
+            connection.request("GET", "/api/v2/transactions")
+            connection.getresponse().read()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit("gunicorn did not start")
+
+
+def run_wrk(data_file: Path, connections: int, seconds: int) -> dict:
+    threads = min(2, connections)
+    command = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(ROOT / "bench" / "conversions.lua"),
+        f"http://127.0.0.1:{PORT}",
+    ]
+    result = subprocess.run(
+        command,
+        env={**os.environ, "BENCH_DATA": str(data_file)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    if result.stderr.strip():
+        print(result.stderr.strip(), file=sys.stderr)
+    line = next(row for row in result.stdout.splitlines() if row.startswith("RESULT "))
+    figures = json.loads(line[len("RESULT ") :])
+    figures["rate"] = figures["requests"] / (figures["duration_us"] / 1e6)
+    figures["connections"] = connections
+    return figures
+
+
+def paced_run(data: dict, run: str, rate: int, seconds: int) -> dict:
+    """Open-loop load at `rate` requests/s; latency counted from each request's due time."""
+    total = rate * seconds
+    start = time.perf_counter() + 0.5
+    lock = threading.Lock()
+    next_index = [0]
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+
+    def body(index: int) -> bytes:
+        events = data["events"]
+        lines = [
+            (events[0], "SKU-1", "Running shoe", 1, 12500, 2500),
+            (events[1], "SKU-2", "Sock", 2, 4900, 980),
+            (events[2], "SKU-3", "Jacket", 1, 19900, 3980),
+        ]
+        payload = {
+            "event": events[0],
+            "click": data["clicks"][index % len(data["clicks"])],
+            "orderNumber": f"{run}-{index}",
+            "orderSum": 42200,
+            "vatSum": 8440,
+            "currency": "SEK",
+            "products": [
+                dict(
+                    zip(
+                        ("event", "reference", "name", "quantity", "price", "vat"),
+                        line,
+                        strict=True,
+                    )
+                )
+                for line in lines
+            ],
+        }
+        return json.dumps(payload).encode()
+
+    def worker() -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
+        headers = {
+            "Authorization": f"Bearer {data['token']}",
+            "Content-Type": "application/json",
+        }
+        while True:
+            with lock:
+                index = next_index[0]
+                next_index[0] += 1
+            if index >= total:
+                return
+            due = start + index / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            payload = body(index)
+            try:
+                connection.request("POST", "/api/v2/transactions", payload, headers)
+                response = connection.getresponse()
+                response.read()
+                status = response.status
+            except (OSError, http.client.HTTPException):
+                connection.close()
+                connection = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
+                connection.request("POST", "/api/v2/transactions", payload, headers)
+                response = connection.getresponse()
+                response.read()
+                status = response.status
+            if response.getheader("Connection", "").lower() == "close":
+                connection.close()
+                connection = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
+            elapsed = time.perf_counter() - due
+            with lock:
+                latencies.append(elapsed)
+                statuses[status] = statuses.get(status, 0) + 1
+
+    workers = [threading.Thread(target=worker) for _ in range(16)]
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join()
+    cuts = statistics.quantiles(latencies, n=100, method="inclusive")
+    return {
+        "requests": total,
+        "rate": rate,
+        "created": statuses.get(201, 0),
+        "statuses": statuses,
+        "p50": cuts[49] * 1e6,
+        "p95": cuts[94] * 1e6,
+        "p99": cuts[98] * 1e6,
+        "max": max(latencies) * 1e6,
+    }
+
+
+def stored_counts(run_prefix: str) -> tuple[int, int]:
+    from conversions.models import Conversion, ConversionChange
+
+    conversions = Conversion.objects.filter(order_number__startswith=run_prefix).count()
+    created = ConversionChange.objects.filter(
+        action="created", conversion__order_number__startswith=run_prefix
+    ).count()
+    return conversions, created
+
+
+def replay_pairs(run_prefix: str, limit: int = 20000) -> list[tuple[str, str]]:
+    from conversions.models import Conversion
+
+    rows = Conversion.objects.filter(order_number__startswith=run_prefix).values_list(
+        "order_number", "click_id"
+    )[:limit]
+    return [(order, str(click)) for order, click in rows]
+
+
+def milliseconds(microseconds: float) -> str:
+    return f"{microseconds / 1000:.1f}"
+
+
+def main() -> None:
+    if shutil.which("wrk") is None:
+        subprocess.run(["apt-get", "install", "-y", "wrk"], check=True)
+    recreate_database()
+    data = seed()
+    run = uuid.uuid4().hex[:8]
+    work = Path(tempfile.mkdtemp(prefix="retrack-bench-conversions-"))
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "retrack.wsgi",
+            "--bind",
+            f"127.0.0.1:{PORT}",
+            "--workers",
+            str(WORKERS),
+            "--threads",
+            str(THREADS),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        # The bench serves no static files; whitenoise's warning about it is noise here.
+        env={**os.environ, "PYTHONWARNINGS": "ignore:No directory at"},
+    )
+    try:
+        wait_for_server()
+        create_file = work / "create.lua"
+        write_lua_data(create_file, data, "create", f"{run}-warm")
+        warm = run_wrk(create_file, 4, 5)
+        runs = []
+        for connections in CONCURRENCY:
+            write_lua_data(create_file, data, "create", f"{run}-c{connections}")
+            runs.append(run_wrk(create_file, connections, SECONDS))
+        replay_file = work / "replay.lua"
+        write_lua_data(replay_file, data, "replay", run, replay_pairs(f"{run}-c"))
+        replay = run_wrk(replay_file, 16, SECONDS)
+        paced = paced_run(data, f"{run}-paced", PACED_RATE, PACED_SECONDS)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        shutil.rmtree(work, ignore_errors=True)
+
+    wrk_201 = warm["created"] + sum(r["created"] for r in runs)
+    stored, histories = stored_counts(run)
+    paced_stored, _ = stored_counts(f"{run}-paced")
+    # wrk stops with up to one request per connection in flight: the server finishes and
+    # stores it, but wrk never reads its 201. The paced generator waits for every answer.
+    in_flight = stored - paced_stored - wrk_201
+    in_flight_bound = 4 + sum(CONCURRENCY)
+    print_report(runs, replay, paced, wrk_201, stored, histories, paced_stored, in_flight)
+    if (
+        paced_stored != paced["created"]
+        or not 0 <= in_flight <= in_flight_bound
+        or histories != stored
+        or replay["created"]
+    ):
+        raise SystemExit("MISMATCH: stored conversions differ from the 201 answers")
+
+
+def print_report(runs, replay, paced, wrk_201, stored, histories, paced_stored, in_flight):
+    today = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    print(f"\n### Run of {today}\n")
+    print(
+        f"Machine: {os.cpu_count()} cores (nproc), PostgreSQL and gunicorn on the same machine; "
+        f"gunicorn {WORKERS} workers × {THREADS} thread(s). Command: `make bench-conversions`.\n"
+    )
+    print("| load | transactions/s | p50 ms | p95 ms | p99 ms | max ms | answers |")
+    print("|---|---|---|---|---|---|---|")
+    for r in runs:
+        print(
+            f"| create, wrk {r['connections']} connections, {SECONDS} s | {r['rate']:.0f} | "
+            f"{milliseconds(r['p50'])} | {milliseconds(r['p95'])} | {milliseconds(r['p99'])} | "
+            f"{milliseconds(r['max'])} | {r['created']}×201, {r['refused']} other, "
+            f"{r['socket_errors']} socket errors |"
+        )
+    print(
+        f"| replay (idempotent 200), wrk 16 connections, {SECONDS} s | {replay['rate']:.0f} | "
+        f"{milliseconds(replay['p50'])} | {milliseconds(replay['p95'])} | "
+        f"{milliseconds(replay['p99'])} | {milliseconds(replay['max'])} | "
+        f"{replay['replayed']}×200, {replay['created']}×201, {replay['refused']} other |"
+    )
+    print(
+        f"| create, paced at {paced['rate']}/s for {PACED_SECONDS} s (open loop) | "
+        f"{paced['rate']} | {milliseconds(paced['p50'])} | {milliseconds(paced['p95'])} | "
+        f"{milliseconds(paced['p99'])} | {milliseconds(paced['max'])} | {paced['statuses']} |"
+    )
+    print(
+        f"\nCheck: {stored} conversions stored, each with one 'created' history entry "
+        f"({histories}); paced run: {paced['created']} answers 201 = {paced_stored} stored; "
+        f"wrk runs: {wrk_201} answers 201 + {in_flight} stored while in flight when wrk "
+        f"stopped (at most one per connection); replay: {replay['created']} new rows."
+    )
+
+
+if __name__ == "__main__":
+    main()

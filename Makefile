@@ -45,3 +45,8 @@ check-migrations: install
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
+
+# The click hot path under load (gunicorn + PostgreSQL + wrk) against a bare WSGI
+# baseline in the same run; writes the "## Clicks" section of bench/RESULTS.md.
+bench-clicks: install
+	$(PY) bench/clicks.py

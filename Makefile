@@ -50,6 +50,11 @@ browser:
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
 
+# The click hot path under load (gunicorn + PostgreSQL + wrk) against a bare WSGI
+# baseline in the same run; writes the "## Clicks" section of bench/RESULTS.md.
+bench-clicks: install
+	$(PY) bench/clicks.py
+
 # Store API create path on gunicorn + PostgreSQL (own database); see bench/RESULTS.md.
 bench-conversions: install
 	$(PY) bench/bench_conversions.py

@@ -50,6 +50,11 @@ browser:
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
 
+# The click hot path under load (gunicorn + PostgreSQL + wrk) against a bare WSGI
+# baseline in the same run; writes the "## Clicks" section of bench/RESULTS.md.
+bench-clicks: install
+	$(PY) bench/clicks.py
+
 # Store API create path on gunicorn + PostgreSQL (own database); see bench/RESULTS.md.
 bench-conversions: install
 	$(PY) bench/bench_conversions.py
@@ -57,3 +62,8 @@ bench-conversions: install
 # Load a million conversions into PostgreSQL (retrack_bench_feed), read the partner feed through gunicorn.
 bench-feed: install
 	$(PY) bench/feed.py
+
+# The back office's overview on a big synthetic click table (PostgreSQL at 127.0.0.1:5432).
+.PHONY: bench-reports
+bench-reports: install
+	bench/report_at_scale.sh

@@ -4,9 +4,12 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from uuid import UUID
 
-from django.db.models import Exists, Max, OuterRef
+from django.db import IntegrityError, InterfaceError, OperationalError, connections, router
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Exists, Field, Max, OuterRef
 from django.utils import timezone
 
 from clicks.models import REF_MAX_LENGTH, URL_MAX_LENGTH, USER_AGENT_MAX_LENGTH, Click
@@ -94,8 +97,53 @@ def record_click(parameters: Mapping[str, Sequence[str]], visitor: Visitor) -> C
         **refs,
     )
     location = _location(route, click.uuid, target)
-    click.save(force_insert=True)
+    _insert_click(click)
     return ClickRedirect(click=click, location=location)
+
+
+def _insert_click(click: Click) -> None:
+    """The click's single INSERT, like `click.save(force_insert=True)` but with the SQL built once.
+
+    On the hot path the ORM compiled the same statement anew for every click, which cost
+    as much CPU as sending it; the values still go through each field's own preparation.
+    A connection that fails (a persistent connection that died with a database restart or
+    an idle timeout) gets one more try on a fresh connection, so that a shopper is not
+    turned away for it.
+    """
+    connection = connections[router.db_for_write(Click)]
+    sql, fields = _insert_statement(connection.alias)
+    values = [field.get_db_prep_save(getattr(click, field.attname), connection) for field in fields]
+    try:
+        _execute(connection, sql, values)
+    except (OperationalError, InterfaceError):
+        if connection.in_atomic_block:
+            raise
+        connection.close()
+        try:
+            _execute(connection, sql, values)
+        except IntegrityError:
+            # Same UUID: the first INSERT had committed and only its answer was lost.
+            if not Click.objects.filter(pk=click.pk).exists():
+                raise
+    click._state.adding = False
+    click._state.db = connection.alias
+
+
+def _execute(connection: BaseDatabaseWrapper, sql: str, values: list) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+
+
+@cache
+def _insert_statement(alias: str) -> tuple[str, list[Field]]:
+    quote_name = connections[alias].ops.quote_name
+    fields = list(Click._meta.concrete_fields)
+    columns = ", ".join(quote_name(field.column) for field in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    return (
+        f"INSERT INTO {quote_name(Click._meta.db_table)} ({columns}) VALUES ({placeholders})",
+        fields,
+    )
 
 
 def _uuid_parameter(parameters: Mapping[str, Sequence[str]], name: str) -> UUID | None:

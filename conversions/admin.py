@@ -1,49 +1,495 @@
-from django.contrib import admin
+"""Conversions in the back office: inspect, approve or reject, export, and the overview."""
 
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.options import IncorrectLookupParameters, ShowFacets
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import HttpResponseRedirect, StreamingHttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import formats, timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.timesince import timesince
+
+from clicks.models import Click
+from conversions.commission import FIXED_PER_CONVERSION, FIXED_PER_UNIT, PERCENT_OF_NET
+from conversions.exports import conversion_csv_rows, csv_lines
+from conversions.forms import RejectForm, ReportForm
 from conversions.models import Conversion, ConversionChange, ProductLine
+from conversions.reports import chart_bars, program_daily_report
+from conversions.services import ConversionRefused, approve_conversion, reject_conversion
+from retrack.admin_tools import (
+    CappedCountPaginator,
+    CreatedDateFilter,
+    format_money,
+    newest_first_ordering,
+    parse_uuid,
+)
+from stores.models import EventKind, Program
+
+# Each decision is its own short transaction; a bigger selection is narrowed first.
+MAX_DECISIONS_AT_ONCE = 1000
+# A ref shared by more clicks than this is not a question about one shopper.
+MAX_CLICKS_PER_REF_SEARCH = 10_000
+CHART_WIDTH = 900
+CHART_HEIGHT = 110
+
+
+class ConversionDateFilter(CreatedDateFilter):
+    uuid_field = "uuid"
 
 
 class ProductLineInline(admin.TabularInline):
     model = ProductLine
     extra = 0
     can_delete = False
-    readonly_fields = ["position", "event", "reference", "name", "quantity", "price", "vat"]
-    fields = readonly_fields + ["commission"]
+    fields = ["line", "event", "reference", "name", "quantity", "unit_price", "unit_vat"]
+    fields += ["line_commission"]
+    readonly_fields = fields
+    verbose_name = "product line"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("event", "conversion")
+
+    @admin.display(description="line")
+    def line(self, line: ProductLine) -> int:
+        return line.position + 1
+
+    @admin.display(description="price (incl. VAT)")
+    def unit_price(self, line: ProductLine) -> str:
+        return format_money(line.price, line.conversion.currency)
+
+    @admin.display(description="VAT")
+    def unit_vat(self, line: ProductLine) -> str:
+        return format_money(line.vat, line.conversion.currency)
+
+    @admin.display(description="commission")
+    def line_commission(self, line: ProductLine) -> str:
+        return format_money(line.commission, line.conversion.currency)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 class ConversionChangeInline(admin.TabularInline):
+    """The conversion's full history: who changed what, when and why."""
+
     model = ConversionChange
     extra = 0
     can_delete = False
-    fields = ["sequence", "created_at", "action", "actor", "reason", "changes"]
+    fields = ["sequence", "created_at", "action", "actor", "reason", "what_changed"]
     readonly_fields = fields
+    verbose_name = "change"
+    verbose_name_plural = "history"
+
+    @admin.display(description="changes")
+    def what_changed(self, change: ConversionChange):
+        if not change.changes:
+            return "—"
+        rows = []
+        for name, values in change.changes.items():
+            if isinstance(values, list) and len(values) == 2:
+                rows.append((name, f"{_change_value(values[0])} → {_change_value(values[1])}"))
+            else:
+                rows.append((name, _change_value(values)))
+        return format_html_join("", "<div><code>{}</code>: {}</div>", rows)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Conversion)
 class ConversionAdmin(admin.ModelAdmin):
+    change_list_template = "admin/conversions/conversion/change_list.html"
+    change_form_template = "admin/conversions/conversion/change_form.html"
     list_display = [
-        "uuid",
+        "key",
         "kind",
         "status",
         "program",
         "partner",
+        "order_sum_display",
+        "commission_display",
+        "source",
+        "age",
+        "click_ref",
+    ]
+    list_filter = ["status", "kind", "program", "partner", "source", ConversionDateFilter]
+    list_select_related = ["program", "partner", "click"]
+    # Shows the search box; the exact, index-backed search is get_search_results.
+    search_fields = ["order_number", "reference", "uuid", "click__ref"]
+    search_help_text = (
+        "An exact order number, lead reference, conversion UUID, click UUID or click ref."
+    )
+    paginator = CappedCountPaginator
+    show_full_result_count = False
+    show_facets = ShowFacets.NEVER
+    sortable_by: list[str] = []
+    actions = ["approve_conversions", "reject_conversions", "export_csv"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "uuid",
+                    "kind",
+                    "status",
+                    "status_reason",
+                    "program",
+                    "partner",
+                    "event",
+                    "order_number",
+                    "reference",
+                    "source",
+                    "created_at",
+                    "updated_at",
+                ]
+            },
+        ),
+        (
+            "Money",
+            {
+                "fields": [
+                    "order_sum_display",
+                    "vat_sum_display",
+                    "commission_display",
+                    "vouchers",
+                    "commission_breakdown_table",
+                ]
+            },
+        ),
+        ("Click", {"fields": ["click_link", "click_ref", "click_created_at", "click_country"]}),
+    ]
+    readonly_fields = [
+        "uuid",
+        "kind",
+        "status",
+        "status_reason",
+        "program",
+        "partner",
+        "event",
         "order_number",
         "reference",
-        "order_sum",
-        "commission",
-        "currency",
         "source",
         "created_at",
+        "updated_at",
+        "order_sum_display",
+        "vat_sum_display",
+        "commission_display",
+        "vouchers",
+        "commission_breakdown_table",
+        "click_link",
+        "click_ref",
+        "click_created_at",
+        "click_country",
     ]
-    list_filter = ["status", "kind", "source", "program", "partner"]
-    list_select_related = ["program", "partner"]
-    search_fields = ["=uuid", "=order_number", "=reference", "=click__uuid", "=click__ref"]
-    show_full_result_count = False
-    readonly_fields = [field.name for field in Conversion._meta.fields]
     inlines = [ProductLineInline, ConversionChangeInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("program", "partner", "click", "event")
+
+    def get_ordering(self, request):
+        return newest_first_ordering(request)
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        # Order numbers and references are indexed only together with the program (partial
+        # unique indexes per kind), so the search names every program and the kind.
+        program_ids = list(Program.objects.values_list("pk", flat=True))
+        matches = Q(kind=EventKind.TRANSACTION, program_id__in=program_ids, order_number=term)
+        matches |= Q(kind=EventKind.LEAD, program_id__in=program_ids, reference=term)
+        # A list of click UUIDs (not a subquery) lets the OR use the index on click_id.
+        click_ids = list(
+            Click.objects.filter(ref=term).values_list("pk", flat=True)[
+                : MAX_CLICKS_PER_REF_SEARCH + 1
+            ]
+        )
+        if len(click_ids) > MAX_CLICKS_PER_REF_SEARCH:
+            messages.warning(
+                request,
+                f"More than {MAX_CLICKS_PER_REF_SEARCH} clicks have this ref; only the "
+                f"conversions of {MAX_CLICKS_PER_REF_SEARCH} of them are searched.",
+            )
+            click_ids = click_ids[:MAX_CLICKS_PER_REF_SEARCH]
+        if click_ids:
+            matches |= Q(click_id__in=click_ids)
+        if (searched_uuid := parse_uuid(term)) is not None:
+            matches |= Q(uuid=searched_uuid) | Q(click_id=searched_uuid)
+        return queryset.filter(matches), False
+
+    @admin.display(description="order number / reference")
+    def key(self, conversion: Conversion) -> str:
+        if conversion.kind == EventKind.TRANSACTION:
+            return conversion.order_number
+        return conversion.reference
+
+    @admin.display(description="order sum")
+    def order_sum_display(self, conversion: Conversion) -> str:
+        return format_money(conversion.order_sum, conversion.currency)
+
+    @admin.display(description="VAT")
+    def vat_sum_display(self, conversion: Conversion) -> str:
+        return format_money(conversion.vat_sum, conversion.currency)
+
+    @admin.display(description="commission")
+    def commission_display(self, conversion: Conversion) -> str:
+        return format_money(conversion.commission, conversion.currency)
+
+    @admin.display(description="age")
+    def age(self, conversion: Conversion) -> str:
+        return timesince(conversion.created_at, depth=1)
+
+    @admin.display(description="click ref")
+    def click_ref(self, conversion: Conversion) -> str:
+        return conversion.click.ref
+
+    @admin.display(description="click")
+    def click_link(self, conversion: Conversion) -> str:
+        url = reverse("admin:clicks_click_change", args=[conversion.click_id])
+        return format_html('<a href="{}">{}</a>', url, conversion.click_id)
+
+    @admin.display(description="clicked at")
+    def click_created_at(self, conversion: Conversion) -> str:
+        return formats.localize(timezone.template_localtime(conversion.click.created_at))
+
+    @admin.display(description="country")
+    def click_country(self, conversion: Conversion) -> str:
+        return conversion.click.country or "—"
+
+    @admin.display(description="how the commission was computed")
+    def commission_breakdown_table(self, conversion: Conversion) -> str:
+        rows = breakdown_rows(conversion.commission_breakdown or [], conversion.currency)
+        if not rows:
+            return "—"
+        return format_html(
+            '<table class="commission-breakdown"><thead><tr><th>Line</th><th>Event</th>'
+            "<th>Method</th><th>Base</th><th>Rate</th><th>Commission</th></tr></thead>"
+            "<tbody>{}</tbody></table>",
+            format_html_join("", "<tr>{}</tr>", ((row,) for row in rows)),
+        )
 
     def has_add_permission(self, request) -> bool:
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Nothing on the page is edited in place: status changes go through the actions.
+        extra_context = {
+            **(extra_context or {}),
+            "decision_actions": [
+                ("approve_conversions", "Approve"),
+                ("reject_conversions", "Reject…"),
+            ],
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_urls(self):
+        return [
+            path(
+                "overview/",
+                self.admin_site.admin_view(self.overview_view),
+                name="conversions_conversion_overview",
+            ),
+            path(
+                "export/",
+                self.admin_site.admin_view(self.export_view),
+                name="conversions_conversion_export",
+            ),
+            *super().get_urls(),
+        ]
+
+    @admin.action(permissions=["change"], description="Approve the selected pending conversions")
+    def approve_conversions(self, request, queryset):
+        if self._refuse_too_many(request, queryset):
+            return None
+        self._decide_each(request, queryset, approve_conversion, "Approved")
+        return self._back_to(request, queryset)
+
+    @admin.action(permissions=["change"], description="Reject the selected pending conversions…")
+    def reject_conversions(self, request, queryset):
+        """Ask for the reason on an intermediate page, then reject with it."""
+        if self._refuse_too_many(request, queryset):
+            return None
+        form = RejectForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            reason = form.cleaned_data["reason"]
+            self._decide_each(request, queryset, reject_conversion, "Rejected", reason=reason)
+            return self._back_to(request, queryset)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Reject conversions",
+            "form": form,
+            "conversions": queryset.select_related("program", "partner")[:20],
+            "count": queryset.count(),
+            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+            "select_across": request.POST.get("select_across", "0"),
+            "return_to": request.POST.get("_return_to", ""),
+        }
+        return TemplateResponse(request, "admin/conversions/conversion/reject.html", context)
+
+    def _refuse_too_many(self, request, queryset) -> bool:
+        if queryset[: MAX_DECISIONS_AT_ONCE + 1].count() <= MAX_DECISIONS_AT_ONCE:
+            return False
+        self.message_user(
+            request,
+            f"Select at most {MAX_DECISIONS_AT_ONCE} conversions at once (narrow the list with "
+            "a filter). Nothing was changed.",
+            messages.ERROR,
+        )
+        return True
+
+    def _decide_each(self, request, queryset, decide, done: str, **arguments) -> None:
+        """Apply an approve/reject service to each conversion and tell the operator the tally."""
+        actor = f"operator:{request.user.get_username()}"
+        changed = not_pending = 0
+        for conversion in queryset.order_by("pk"):
+            try:
+                decide(conversion, actor=actor, **arguments)
+            except ConversionRefused as refused:
+                if refused.code != "conversion_not_pending":
+                    raise
+                not_pending += 1
+            else:
+                changed += 1
+        text = f"{done} {changed} conversion(s)."
+        if not_pending:
+            text += f" {not_pending} not pending (already approved or rejected): left as they were."
+        self.message_user(request, text, messages.WARNING if not_pending else messages.SUCCESS)
+
+    def _back_to(self, request, queryset):
+        """Back to the conversion's page when the decision was made there, else to the list."""
+        if request.POST.get("_return_to") == "change" and len(selected := list(queryset)) == 1:
+            url = reverse("admin:conversions_conversion_change", args=[selected[0].pk])
+            return HttpResponseRedirect(url)
+        return None
+
+    @admin.action(permissions=["view"], description="Export the selected conversions as CSV")
+    def export_csv(self, request, queryset):
+        return _csv_response(queryset)
+
+    def export_view(self, request):
+        """The changelist's current filters and search, exported as CSV."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            messages.error(request, "The list's filters are not valid; nothing was exported.")
+            return HttpResponseRedirect(reverse("admin:conversions_conversion_changelist"))
+        return _csv_response(changelist.queryset)
+
+    def overview_view(self, request):
+        """Clicks and conversions per program and per day, with a chart."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        form = ReportForm.for_query(request.GET, today=timezone.now().date())
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Overview",
+            "form": form,
+        }
+        if form.is_valid():
+            chosen = form.cleaned_data["program"]
+            programs = (
+                [chosen]
+                if chosen
+                else list(Program.objects.select_related("store").order_by("store__name", "name"))
+            )
+            report = program_daily_report(
+                programs, form.cleaned_data["start"], form.cleaned_data["end"]
+            )
+            context.update(report=report, charts=_overview_charts(report))
+        return TemplateResponse(request, "admin/conversions/overview.html", context)
+
+
+def _change_value(value) -> str:
+    """A value of a history entry; product lines (see conversions.services) as 'n × name'."""
+    if isinstance(value, list) and all(isinstance(item, dict) for item in value):
+        lines = [
+            f"{item.get('quantity')} × {item.get('name') or item.get('reference')} "
+            f"at {item.get('price')}"
+            for item in value
+        ]
+        return "; ".join(lines) or "no lines"
+    return str(value)
+
+
+def breakdown_rows(breakdown: list, currency: str) -> list[str]:
+    """Table cells for each entry of a commission breakdown (see conversions.commission)."""
+    rows = []
+    for entry in breakdown:
+        if not isinstance(entry, dict):
+            continue
+        method = entry.get("method")
+        base, rate = entry.get("base"), entry.get("rate")
+        if method == PERCENT_OF_NET:
+            base_text, rate_text = f"{format_money(base, currency)} net", f"{rate}\u00a0%"
+        elif method == FIXED_PER_UNIT:
+            base_text, rate_text = f"{base} unit(s)", f"{format_money(int(rate), currency)} each"
+        elif method == FIXED_PER_CONVERSION:
+            base_text, rate_text = "once", format_money(int(rate), currency)
+        else:
+            base_text, rate_text = str(base), str(rate)
+        line = entry.get("line")
+        event = entry.get("event") or {}
+        rows.append(
+            format_html_join(
+                "",
+                "<td>{}</td>",
+                (
+                    ("order" if line is None else f"line {line + 1}",),
+                    (event.get("name", ""),),
+                    (str(method).replace("_", " "),),
+                    (base_text,),
+                    (rate_text,),
+                    (format_money(entry.get("result"), currency),),
+                ),
+            )
+        )
+    return rows
+
+
+def _csv_response(queryset) -> StreamingHttpResponse:
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    response = StreamingHttpResponse(
+        csv_lines(conversion_csv_rows(queryset)), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="conversions-{stamp}.csv"'
+    return response
+
+
+def _overview_charts(report) -> list[dict]:
+    charts = []
+    for title, values in [
+        ("Clicks per day (bots excluded)", [(d, f.clicks) for d, f in report.daily.items()]),
+        ("Conversions per day", [(d, f.conversions) for d, f in report.daily.items()]),
+    ]:
+        bars, top = chart_bars(values, width=CHART_WIDTH, height=CHART_HEIGHT)
+        step = max(1, len(bars) // 6)
+        charts.append(
+            {
+                "title": title,
+                "bars": bars,
+                "top": top,
+                "labels": [bar for index, bar in enumerate(bars) if index % step == 0],
+                "width": CHART_WIDTH,
+                "height": CHART_HEIGHT,
+            }
+        )
+    return charts

@@ -1,13 +1,60 @@
+"""Back office for partners: their admissions and partner API tokens."""
+
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 
 from partners.models import Admission, Partner, PartnerToken
+from partners.services import issue_partner_token, revoke_partner_token
+from retrack.admin_tools import TokenAdmin
+
+
+class PartnerAdmissionInline(admin.TabularInline):
+    """The programs the partner may promote; admitting happens on the program's page."""
+
+    model = Admission
+    extra = 0
+    can_delete = False
+    fields = ["program", "created_at"]
+    readonly_fields = fields
+    verbose_name = "admitted program"
+    verbose_name_plural = "admitted programs"
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("program")
+
+
+class PartnerTokenInline(admin.TabularInline):
+    model = PartnerToken
+    extra = 0
+    can_delete = False
+    fields = ["prefix", "name", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Partner)
 class PartnerAdmin(admin.ModelAdmin):
     list_display = ["name", "uuid", "created_at"]
-    search_fields = ["name", "uuid"]
-    readonly_fields = ["uuid", "created_at"]
+    search_fields = ["name", "=uuid"]
+    readonly_fields = ["uuid", "created_at", "issue_token_link"]
+    inlines = [PartnerAdmissionInline, PartnerTokenInline]
+
+    @admin.display(description="API tokens")
+    def issue_token_link(self, partner: Partner) -> str:
+        if not partner.pk:
+            return "Save the partner first."
+        url = reverse("admin:partners_partnertoken_add") + f"?partner={partner.pk}"
+        return format_html('<a href="{}">Issue a partner API token</a>', url)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Clicks and conversions keep their partner for good.
+        return False
 
 
 @admin.register(Admission)
@@ -15,11 +62,11 @@ class AdmissionAdmin(admin.ModelAdmin):
     list_display = ["partner", "program", "created_at"]
     list_filter = ["partner", "program"]
     list_select_related = ["partner", "program"]
+    readonly_fields = ["created_at"]
 
 
 @admin.register(PartnerToken)
-class PartnerTokenAdmin(admin.ModelAdmin):
-    list_display = ["prefix", "partner", "name", "created_at", "last_used_at", "revoked_at"]
-    list_filter = ["partner"]
-    list_select_related = ["partner"]
-    readonly_fields = ["prefix", "created_at", "last_used_at"]
+class PartnerTokenAdmin(TokenAdmin):
+    owner_field = "partner"
+    issue = staticmethod(issue_partner_token)
+    revoke = staticmethod(revoke_partner_token)

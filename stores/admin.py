@@ -1,44 +1,160 @@
+"""Back office for stores: onboarding a program on one page, and store API tokens."""
+
 from django.contrib import admin
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.html import format_html
 
+from clicks.selectors import tracking_link
+from partners.models import Admission
+from retrack.admin_tools import TokenAdmin
+from stores.forms import EventForm, ProgramForm
 from stores.models import Event, Program, Store, StoreToken
+from stores.services import issue_store_token, revoke_store_token
+from stores.snippets import program_snippets
+
+# Longer snippets scroll inside their box rather than stretching the page.
+SNIPPET_ROWS = 14
+SNIPPET_TITLES = {
+    "loader_transaction": "Confirmation page: the tag reporting a purchase",
+    "lead": "Sign-up confirmation: the tag reporting a lead",
+    "noscript_pixel": "Without JavaScript: the image pixel",
+    "redirect_page": "The store's redirect page",
+}
 
 
-class EventInline(admin.TabularInline):
-    model = Event
-    extra = 1
-    fields = ["name", "kind", "percent", "fixed_amount", "uuid"]
-    readonly_fields = ["uuid"]
+class ProgramInline(admin.TabularInline):
+    """The store's programs, each opened on its own page."""
+
+    model = Program
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = ["name", "currency", "status", "uuid"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class StoreTokenInline(admin.TabularInline):
+    model = StoreToken
+    extra = 0
+    can_delete = False
+    fields = ["prefix", "name", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Store)
 class StoreAdmin(admin.ModelAdmin):
     list_display = ["name", "uuid", "created_at"]
-    search_fields = ["name", "uuid"]
-    readonly_fields = ["uuid", "created_at"]
+    search_fields = ["name", "=uuid"]
+    readonly_fields = ["uuid", "created_at", "issue_token_link"]
+    inlines = [ProgramInline, StoreTokenInline]
+
+    @admin.display(description="API tokens")
+    def issue_token_link(self, store: Store) -> str:
+        if not store.pk:
+            return "Save the store first."
+        url = reverse("admin:stores_storetoken_add") + f"?store={store.pk}"
+        return format_html('<a href="{}">Issue a store API token</a>', url)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Clicks and conversions keep their store for good; close its programs instead.
+        return False
+
+
+class EventInline(admin.TabularInline):
+    model = Event
+    form = EventForm
+    extra = 1
+    fields = ["name", "kind", "percent", "fixed_amount", "event_uuid"]
+    readonly_fields = ["event_uuid"]
+
+    @admin.display(description="UUID (the store reports with it)")
+    def event_uuid(self, event: Event) -> str:
+        # An empty extra row has a default UUID that is not the one it will be saved with.
+        return str(event.uuid) if event.pk else "—"
+
+
+class AdmissionInline(admin.TabularInline):
+    model = Admission
+    extra = 1
+    fields = ["partner", "admitted_at"]
+    readonly_fields = ["admitted_at"]
+    verbose_name = "admitted partner"
+    verbose_name_plural = "admitted partners"
+
+    @admin.display(description="admitted at")
+    def admitted_at(self, admission: Admission) -> str:
+        if not admission.pk:
+            return "—"
+        return formats.localize(timezone.template_localtime(admission.created_at))
 
 
 @admin.register(Program)
 class ProgramAdmin(admin.ModelAdmin):
+    """One page to onboard a program: settings, events, admitted partners, links, snippets."""
+
+    form = ProgramForm
+    change_form_template = "admin/stores/program/change_form.html"
     list_display = ["name", "store", "currency", "status", "attribution_days", "validation_days"]
     list_filter = ["status", "currency", "store"]
     list_select_related = ["store"]
-    search_fields = ["name", "uuid", "store__name"]
+    search_fields = ["name", "=uuid", "store__name"]
     readonly_fields = ["uuid", "created_at"]
-    inlines = [EventInline]
+    inlines = [EventInline, AdmissionInline]
+    fieldsets = [
+        (None, {"fields": ["store", "name", "status", "currency"]}),
+        (
+            "Where clicks go",
+            {"fields": ["landing_url", "allowed_domains", "redirect_page_url"]},
+        ),
+        ("Periods (days)", {"fields": ["attribution_days", "validation_days"]}),
+        ("Identity", {"fields": ["uuid", "created_at"]}),
+    ]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # A program with clicks cannot be deleted; pausing or closing it is the way out.
+        return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        program = self.get_object(request, object_id)
+        if program is not None:
+            extra_context = {**(extra_context or {}), **self.integration_context(program)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def integration_context(self, program: Program) -> dict:
+        admissions = program.admissions.select_related("partner").order_by("partner__name")
+        snippets = [
+            (SNIPPET_TITLES.get(key, key), text, min(text.count("\n") + 2, SNIPPET_ROWS))
+            for key, text in program_snippets(program).items()
+        ]
+        return {
+            "tracking_links": [
+                (admission.partner, tracking_link(admission.partner, program))
+                for admission in admissions
+            ],
+            "snippets": snippets,
+        }
 
 
 @admin.register(Event)
 class EventAdmin(admin.ModelAdmin):
+    form = EventForm
     list_display = ["name", "program", "kind", "percent", "fixed_amount", "uuid"]
     list_filter = ["kind", "program"]
     list_select_related = ["program"]
-    search_fields = ["name", "uuid"]
+    search_fields = ["name", "=uuid"]
     readonly_fields = ["uuid"]
+    fields = ["program", "name", "kind", "percent", "fixed_amount", "uuid"]
 
 
 @admin.register(StoreToken)
-class StoreTokenAdmin(admin.ModelAdmin):
-    list_display = ["prefix", "store", "name", "created_at", "last_used_at", "revoked_at"]
-    list_filter = ["store"]
-    list_select_related = ["store"]
-    readonly_fields = ["prefix", "created_at", "last_used_at"]
+class StoreTokenAdmin(TokenAdmin):
+    owner_field = "store"
+    issue = staticmethod(issue_store_token)
+    revoke = staticmethod(revoke_store_token)

@@ -1,4 +1,14 @@
-"""The back-office roles: operators change things, support staff only look."""
+"""The back-office roles: operators change things, support staff only look.
+
+Django's model permissions carry every right of the back office, so no custom permission
+(and no migration) is needed:
+
+- approve or reject conversions: `conversions.change_conversion`
+- issue a store or partner API token: `stores.add_storetoken`, `partners.add_partnertoken`;
+  revoke one: `stores.change_storetoken`, `partners.change_partnertoken`
+- onboard (programs, events, admissions): add/change on those models
+- look at lists and pages, export conversions as CSV, the overview: the `view_` permissions
+"""
 
 from django.contrib.auth.models import Group, Permission
 

@@ -522,17 +522,32 @@ def test_it_sees_a_paused_program_once_the_cache_has_expired(client, partner, pr
     assert Click.objects.count() == 1
 
 
+class FailingClickInserts:
+    """Makes the next `failures` click INSERTs fail as a dropped connection does.
+
+    With `after_executing`, the INSERT reaches the database first and only its answer is
+    lost, as when a connection dies between the commit and the reply.
+    """
+
+    def __init__(self, failures: int, *, after_executing: bool = False) -> None:
+        self.failures = failures
+        self.after_executing = after_executing
+
+    def __call__(self, execute, sql, params, many, context):
+        if not sql.startswith('INSERT INTO "clicks_click"') or self.failures == 0:
+            return execute(sql, params, many, context)
+        self.failures -= 1
+        if self.after_executing:
+            execute(sql, params, many, context)
+        raise OperationalError("server closed the connection unexpectedly")
+
+
 # Autocommit, as in production: the failed INSERT is not inside a test transaction.
 @pytest.mark.django_db(transaction=True)
 def test_it_answers_503_and_no_redirect_when_the_click_cannot_be_stored(
     client, partner, program, caplog
 ):
-    def refuse_click_inserts(execute, sql, params, many, context):
-        if sql.startswith('INSERT INTO "clicks_click"'):
-            raise OperationalError("the database is unreachable")
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(refuse_click_inserts):
+    with connection.execute_wrapper(FailingClickInserts(2)):
         response = open_link(client, link(partner, program, ref="38315327"))
 
     assert response.status_code == 503
@@ -542,6 +557,31 @@ def test_it_answers_503_and_no_redirect_when_the_click_cannot_be_stored(
     assert "Try again in a moment" in response.content.decode()
     assert Click.objects.count() == 0
     assert "A click could not be stored" in caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_stores_the_click_on_a_fresh_connection_when_the_first_one_fails(
+    client, partner, program
+):
+    with connection.execute_wrapper(FailingClickInserts(1)):
+        response = open_link(client, link(partner, program, ref="38315327"))
+
+    click = Click.objects.get()
+    assert response.status_code == 302
+    assert query_of(response["Location"])["click"] == [str(click.uuid)]
+    assert click.ref == "38315327"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_redirects_once_when_the_first_insert_was_stored_but_its_answer_lost(
+    client, partner, program
+):
+    with connection.execute_wrapper(FailingClickInserts(1, after_executing=True)):
+        response = open_link(client, link(partner, program, ref="38315327"))
+
+    click = Click.objects.get()
+    assert response.status_code == 302
+    assert query_of(response["Location"])["click"] == [str(click.uuid)]
 
 
 @pytest.mark.django_db(transaction=True)

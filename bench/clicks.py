@@ -1,0 +1,463 @@
+"""`make bench-clicks`: the click hot path under load, against a bare WSGI baseline.
+
+In one run on one machine:
+
+1. creates its own PostgreSQL database (dropped and made anew), migrates it, onboards a
+   program with a redirect page and a partner;
+2. serves Retrack with gunicorn and drives GET /track/v2/click with wrk at a few
+   concurrency levels for a fixed duration each, reporting clicks/s and p50/p95/p99;
+3. serves the baseline (bench/clicks_baseline.py: no Django, the same single INSERT into
+   the same table with psycopg, the same 302) under the same gunicorn settings and
+   drives it the same way, and prints the ratio Retrack/baseline;
+4. drives Retrack at a fixed 200 clicks/s with an open-loop generator written here
+   (Python threads + http.client; latency counted from each request's intended start, so
+   a slow answer also delays the ones queued behind it) and checks that every 302 left
+   exactly one stored click, the one named in its Location;
+5. writes the figures to the "## Clicks" section of bench/RESULTS.md.
+
+Settings (environment): BENCH_PG (server URL, default postgres://postgres@127.0.0.1:5432),
+BENCH_DATABASE (retrack_bench_clicks), BENCH_PORT (18101), BENCH_WORKERS (4),
+BENCH_THREADS (1), BENCH_WORKER_CLASS (sync), BENCH_DURATION (20 s per level),
+BENCH_CONCURRENCY (8,32,64), BENCH_RATE (200), BENCH_RATE_SECONDS (30),
+BENCH_NOTE (a sentence added to the results, e.g. about other load on the machine).
+"""
+
+import http.client
+import itertools
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import parse_qs, quote, urlsplit
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+RESULTS = ROOT / "bench" / "RESULTS.md"
+LUA = ROOT / "bench" / "clicks.lua"
+
+PG_SERVER = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+DATABASE = os.environ.get("BENCH_DATABASE", "retrack_bench_clicks")
+DATABASE_URL = f"{PG_SERVER}/{DATABASE}"
+HOST = "127.0.0.1"
+PORT = int(os.environ.get("BENCH_PORT", "18101"))
+BASELINE_PORT = PORT + 1
+WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
+THREADS = int(os.environ.get("BENCH_THREADS", "1"))
+WORKER_CLASS = os.environ.get("BENCH_WORKER_CLASS", "sync")
+DURATION = int(os.environ.get("BENCH_DURATION", "15"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
+WARMUP = 3
+CONCURRENCY = [int(level) for level in os.environ.get("BENCH_CONCURRENCY", "8,32,64").split(",")]
+RATE = int(os.environ.get("BENCH_RATE", "200"))
+RATE_SECONDS = int(os.environ.get("BENCH_RATE_SECONDS", "30"))
+RATE_THREADS = 32
+NOTE = os.environ.get("BENCH_NOTE", "")
+
+USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36"
+REDIRECT_PAGE = "https://www.bench-store.example/retrack"
+DEEPLINK = "https://www.bench-store.example/skor/sneakers?color=red&size=42"
+ONBOARDING = {
+    "partners": [{"name": "Bench Partner"}],
+    "stores": [
+        {
+            "name": "Bench Store",
+            "programs": [
+                {
+                    "name": "Bench Store SE",
+                    "currency": "SEK",
+                    "landing_url": "https://www.bench-store.example/",
+                    "allowed_domains": ["bench-store.example"],
+                    "redirect_page_url": REDIRECT_PAGE,
+                    "partners": ["Bench Partner"],
+                    "events": [{"name": "Everything", "kind": "transaction", "percent": "8"}],
+                }
+            ],
+        }
+    ],
+}
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
+def ensure_wrk() -> None:
+    if shutil.which("wrk"):
+        return
+    say("Installing wrk (Debian package)...")
+    if subprocess.run(["apt-get", "install", "-y", "wrk"], capture_output=True).returncode:
+        subprocess.run(["apt-get", "update"], check=True, capture_output=True)
+        subprocess.run(["apt-get", "install", "-y", "wrk"], check=True, capture_output=True)
+
+
+def django_environment() -> dict[str, str]:
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("RETRACK_", "DJANGO_")) and key not in {"DEBUG", "CACHE_URL"}
+    }
+    environment.update(
+        DEBUG="false",
+        SECRET_KEY="bench-only-secret-key-not-for-anything-else",
+        ALLOWED_HOSTS=HOST,
+        DATABASE_URL=DATABASE_URL,
+        LOG_LEVEL="WARNING",
+        DJANGO_SETTINGS_MODULE="retrack.settings",
+    )
+    return environment
+
+
+def prepare_database() -> dict:
+    """A fresh database with the onboarded program; its uuids and ids."""
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{DATABASE}"')
+    environment = django_environment()
+    manage = [str(BIN / "python"), "manage.py"]
+    subprocess.run([*manage, "migrate", "--noinput", "-v0"], cwd=ROOT, env=environment, check=True)
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as document:
+        json.dump(ONBOARDING, document)
+        document.flush()
+        output = subprocess.run(
+            [*manage, "onboard", document.name],
+            cwd=ROOT,
+            env=environment,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    onboarded = json.loads(output)
+    partner_uuid = onboarded["partners"][0]["uuid"]
+    program_uuid = onboarded["stores"][0]["programs"][0]["uuid"]
+    with psycopg.connect(DATABASE_URL) as connection:
+        (partner_id,) = connection.execute(
+            "SELECT id FROM partners_partner WHERE uuid = %s", (partner_uuid,)
+        ).fetchone()
+        (program_id,) = connection.execute(
+            "SELECT id FROM stores_program WHERE uuid = %s", (program_uuid,)
+        ).fetchone()
+    return {
+        "partner_uuid": partner_uuid,
+        "program_uuid": program_uuid,
+        "partner_id": partner_id,
+        "program_id": program_id,
+    }
+
+
+def gunicorn_settings() -> list[str]:
+    return [
+        "--workers",
+        str(WORKERS),
+        "--worker-class",
+        WORKER_CLASS,
+        "--threads",
+        str(THREADS),
+        "--backlog",
+        "2048",
+        "--log-level",
+        "warning",
+    ]
+
+
+def describe_gunicorn() -> str:
+    return " ".join(gunicorn_settings()[:6])
+
+
+@contextmanager
+def serving(application: str, port: int, environment: dict[str, str]):
+    """Gunicorn serving `application` on `port` until the block ends; only it is stopped."""
+    process = subprocess.Popen(
+        [str(BIN / "gunicorn"), application, "--bind", f"{HOST}:{port}", *gunicorn_settings()],
+        cwd=ROOT,
+        env=environment,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection((HOST, port), timeout=1).close()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"gunicorn {application} did not start") from None
+                time.sleep(0.2)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def click_path(ids: dict, ref: str) -> str:
+    return (
+        f"/track/v2/click?publisher={ids['partner_uuid']}&program={ids['program_uuid']}"
+        f"&ref={ref}&deeplink={quote(DEEPLINK, safe='')}"
+    )
+
+
+def run_wrk(port: int, path: str, connections: int, seconds: int) -> dict:
+    command = [
+        "wrk",
+        f"-t{min(2, connections)}",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        "10s",
+        "-H",
+        f"User-Agent: {USER_AGENT}",
+        "-s",
+        str(LUA),
+        f"http://{HOST}:{port}{path}",
+    ]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    line = next(line for line in output.splitlines() if line.startswith("WRK_RESULT "))
+    result = json.loads(line.removeprefix("WRK_RESULT "))
+    result["clicks_per_second"] = result["requests"] / (result["duration_us"] / 1e6)
+    return result
+
+
+def stored_clicks(ref_pattern: str) -> list[tuple[str, str]]:
+    with psycopg.connect(DATABASE_URL) as connection:
+        return connection.execute(
+            "SELECT ref, uuid::text FROM clicks_click WHERE ref LIKE %s", (ref_pattern,)
+        ).fetchall()
+
+
+def load_level(name: str, port: int, ids: dict, connections: int, round_number: int) -> dict:
+    """One wrk run; its clicks carry their own ref so that they can be counted."""
+    ref = f"{name}-r{round_number}-c{connections}"
+    result = run_wrk(port, click_path(ids, ref), connections, DURATION)
+    result.update(connections=connections, round=round_number)
+    result["stored"] = len(stored_clicks(ref))
+    result["redirects"] = result["statuses"].get("302", 0)
+    other = sum(result["statuses"].values()) - result["redirects"]
+    say(
+        f"  round {round_number} {name:8} c={connections:3} "
+        f"{result['clicks_per_second']:7.0f} clicks/s  p50 {result['p50_us'] / 1000:6.2f} ms  "
+        f"p95 {result['p95_us'] / 1000:6.2f} ms  p99 {result['p99_us'] / 1000:6.2f} ms  "
+        f"302s {result['redirects']}  stored {result['stored']}  other {other}  "
+        f"socket errors {result['socket_errors']}"
+    )
+    return result
+
+
+def best_per_level(runs: list[dict]) -> list[dict]:
+    """Per concurrency level, the round with the highest throughput."""
+    return [
+        max((run for run in runs if run["connections"] == level), key=lambda run: run["requests"])
+        for level in CONCURRENCY
+    ]
+
+
+def run_at_rate(ids: dict, rate: int, seconds: int) -> dict:
+    """Open loop at `rate` requests/s; latency from each request's intended start."""
+    total = rate * seconds
+    counter = itertools.count()
+    results: list[tuple[int | None, float, str | None] | None] = [None] * total
+    start = time.perf_counter() + 0.5
+
+    def worker() -> None:
+        connection = http.client.HTTPConnection(HOST, PORT, timeout=10)  # Retrack
+        while (index := next(counter)) < total:
+            intended = start + index / rate
+            delay = intended - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            try:
+                connection.request(
+                    "GET", click_path(ids, f"rate-{index}"), headers={"User-Agent": USER_AGENT}
+                )
+                response = connection.getresponse()
+                response.read()
+                status, location = response.status, response.getheader("Location")
+                if response.will_close:
+                    connection.close()
+            except (OSError, http.client.HTTPException):
+                status, location = None, None
+                connection.close()
+            results[index] = (status, time.perf_counter() - intended, location)
+
+    workers = [threading.Thread(target=worker) for _ in range(RATE_THREADS)]
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join()
+    latencies = sorted(result[1] for result in results)
+    redirected = {
+        f"rate-{index}": parse_qs(urlsplit(result[2]).query)["click"][0]
+        for index, result in enumerate(results)
+        if result[0] == 302
+    }
+    stored = stored_clicks("rate-%")
+    stored_map = dict(stored)
+
+    def percentile(fraction: float) -> float:
+        return latencies[min(len(latencies) - 1, int(fraction * len(latencies)))] * 1000
+
+    return {
+        "requests": total,
+        "redirects": len(redirected),
+        "other": total - len(redirected),
+        "stored": len(stored),
+        "every_redirect_stored_once": len(stored) == len(stored_map) == len(redirected)
+        and stored_map == redirected,
+        "p50_ms": percentile(0.50),
+        "p95_ms": percentile(0.95),
+        "p99_ms": percentile(0.99),
+        "max_ms": latencies[-1] * 1000,
+    }
+
+
+def postgres_version() -> str:
+    with psycopg.connect(DATABASE_URL) as connection:
+        return connection.execute("SHOW server_version").fetchone()[0].split()[0]
+
+
+def results_section(
+    retrack_runs: list[dict], baseline_runs: list[dict], rate: dict, context: dict
+) -> str:
+    retrack, baseline = best_per_level(retrack_runs), best_per_level(baseline_runs)
+    lines = [
+        "## Clicks",
+        "",
+        f"`make bench-clicks` (bench/clicks.py), run {context['date']} on a "
+        f"{context['cores']}-core machine (`nproc` = {context['cores']}), PostgreSQL "
+        f"{context['postgres']} on the same host (default configuration, synchronous commit), "
+        f"Python {context['python']}. Retrack (`retrack.wsgi`, DEBUG off, the default cache) "
+        f"and the baseline (bench/clicks_baseline.py) ran side by side, both under gunicorn "
+        f"`{describe_gunicorn()}`; load from wrk (`-t2`, {DURATION} s per run after a "
+        f"{WARMUP} s warm-up), the two apps alternating level by level, {ROUNDS} rounds; the "
+        f"table shows each app's best round per level. Load average before the run: "
+        f"{context['load']}.",
+        "",
+    ]
+    if NOTE:
+        lines += [NOTE, ""]
+    lines += [
+        "| connections | Retrack clicks/s | p50 | p95 | p99 | baseline clicks/s | p50 | p95 | p99 "
+        "| Retrack/baseline |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for ours, theirs in zip(retrack, baseline, strict=True):
+        lines.append(
+            f"| {ours['connections']} | {ours['clicks_per_second']:.0f} "
+            f"| {ours['p50_us'] / 1000:.1f} ms | {ours['p95_us'] / 1000:.1f} ms "
+            f"| {ours['p99_us'] / 1000:.1f} ms | {theirs['clicks_per_second']:.0f} "
+            f"| {theirs['p50_us'] / 1000:.1f} ms | {theirs['p95_us'] / 1000:.1f} ms "
+            f"| {theirs['p99_us'] / 1000:.1f} ms "
+            f"| {ours['clicks_per_second'] / theirs['clicks_per_second']:.0%} |"
+        )
+    best_ratio = max(r["clicks_per_second"] for r in retrack) / max(
+        b["clicks_per_second"] for b in baseline
+    )
+    every_round = "; ".join(
+        f"round {ours['round']} c={ours['connections']}: {ours['clicks_per_second']:.0f} / "
+        f"{theirs['clicks_per_second']:.0f}"
+        for ours, theirs in zip(retrack_runs, baseline_runs, strict=True)
+    )
+    stored = sum(run["stored"] for run in retrack_runs + baseline_runs)
+    redirects = sum(run["redirects"] for run in retrack_runs + baseline_runs)
+    most_unread = max(run["stored"] - run["redirects"] for run in retrack_runs + baseline_runs)
+    fewest_unread = min(run["stored"] - run["redirects"] for run in retrack_runs + baseline_runs)
+    exact = "yes" if rate["every_redirect_stored_once"] else "NO"
+    lines += [
+        "",
+        f"Peak throughput, Retrack/baseline: **{best_ratio:.0%}** (target ≥ 60 %: "
+        f"{'met' if best_ratio >= 0.6 else 'missed'}). Every run, Retrack / baseline "
+        f"clicks/s: {every_round}.",
+        "",
+        f"At a fixed {RATE} clicks/s for {RATE_SECONDS} s ({rate['requests']} requests to "
+        "Retrack, open loop from Python threads with http.client, latency counted from each "
+        f"request's intended start): p50 {rate['p50_ms']:.1f} ms, p95 {rate['p95_ms']:.1f} ms, "
+        f"**p99 {rate['p99_ms']:.1f} ms**, max {rate['max_ms']:.1f} ms (target p99 ≤ 20 ms: "
+        f"{'met' if rate['p99_ms'] <= 20 else 'missed'}).",
+        "",
+        f"Stored clicks against 302s: at {RATE} clicks/s {rate['redirects']} of "
+        f"{rate['requests']} requests got a 302 and {rate['stored']} clicks were stored, and "
+        f"every 302's click UUID is stored exactly once with its request's ref: **{exact}**. "
+        f"Under wrk, {redirects} 302s were read and {stored} clicks stored; per run the "
+        f"stored clicks exceed the 302s read by {fewest_unread} to {most_unread}: wrk stops "
+        "at its deadline without reading the answers still in flight, so a run may store up "
+        "to its number of connections more clicks than it read 302s (committed, answered, "
+        "never read), never fewer.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_results(section: str) -> None:
+    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n\n"
+    pattern = re.compile(r"^## Clicks\n.*?(?=^## |\Z)", re.DOTALL | re.MULTILINE)
+    if pattern.search(text):
+        text = pattern.sub(lambda _: section + "\n", text)
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    RESULTS.write_text(text)
+
+
+def main() -> int:
+    ensure_wrk()
+    context = {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cores": os.cpu_count(),
+        "load": " ".join(f"{value:.2f}" for value in os.getloadavg()),
+        "python": sys.version.split()[0],
+    }
+    say(f"Preparing {DATABASE}...")
+    ids = prepare_database()
+    context["postgres"] = postgres_version()
+    django = django_environment()
+    baseline_environment = {
+        **django,
+        "BASELINE_PARTNER_ID": str(ids["partner_id"]),
+        "BASELINE_PROGRAM_ID": str(ids["program_id"]),
+        "BASELINE_REDIRECT_PAGE": REDIRECT_PAGE,
+    }
+    say(f"Retrack on :{PORT} and the baseline on :{BASELINE_PORT}, gunicorn {describe_gunicorn()}")
+    retrack_runs: list[dict] = []
+    baseline_runs: list[dict] = []
+    with (
+        serving("retrack.wsgi", PORT, django),
+        serving("bench.clicks_baseline:application", BASELINE_PORT, baseline_environment),
+    ):
+        run_wrk(PORT, click_path(ids, "warmup"), 8, WARMUP)
+        run_wrk(BASELINE_PORT, click_path(ids, "warmup"), 8, WARMUP)
+        # Alternating the two apps level by level spreads any other load on the machine
+        # over both alike.
+        for round_number in range(1, ROUNDS + 1):
+            for connections in CONCURRENCY:
+                retrack_runs.append(load_level("retrack", PORT, ids, connections, round_number))
+                baseline_runs.append(
+                    load_level("baseline", BASELINE_PORT, ids, connections, round_number)
+                )
+        say(f"  Retrack at {RATE} clicks/s for {RATE_SECONDS} s...")
+        rate = run_at_rate(ids, RATE, RATE_SECONDS)
+        say(
+            f"  p50 {rate['p50_ms']:.2f} ms  p95 {rate['p95_ms']:.2f} ms  "
+            f"p99 {rate['p99_ms']:.2f} ms  max {rate['max_ms']:.2f} ms  302s {rate['redirects']}  "
+            f"stored {rate['stored']}  exact: {rate['every_redirect_stored_once']}"
+        )
+    section = results_section(retrack_runs, baseline_runs, rate, context)
+    write_results(section)
+    say("")
+    say(section)
+    say(f"Written to {RESULTS.relative_to(ROOT)}.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -14,7 +14,7 @@ gunicorn, it:
 5. checks that the stored conversions equal the 201 answers, with one history entry each.
 
 It prints a Markdown section for bench/RESULTS.md. Environment: BENCH_PORT (18201),
-BENCH_WORKERS (gunicorn workers, 4), BENCH_THREADS (threads per worker, 1: sync worker),
+BENCH_WORKERS (gunicorn workers, 2), BENCH_THREADS (threads per worker, 4: gthread),
 BENCH_SECONDS (per wrk run, 15), BENCH_CONCURRENCY ("4 16 64"), BENCH_CLICKS (20000),
 BENCH_PACED_SECONDS (30).
 """
@@ -37,8 +37,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DATABASE = "retrack_bench_conversions"
 PORT = int(os.environ.get("BENCH_PORT", "18201"))
-WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
-THREADS = int(os.environ.get("BENCH_THREADS", "1"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+THREADS = int(os.environ.get("BENCH_THREADS", "4"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "15"))
 CONCURRENCY = [int(level) for level in os.environ.get("BENCH_CONCURRENCY", "4 16 64").split()]
 CLICKS = int(os.environ.get("BENCH_CLICKS", "20000"))

@@ -338,11 +338,12 @@ def _attribute(report: _Report, click: Click, now: datetime) -> tuple[Event, lis
 
 
 def _attributable_click(click_uuid, store: Store | None) -> Click:
-    click = Click.objects.select_related("program__store", "partner").filter(pk=click_uuid).first()
-    if click is None:
+    try:
+        click = Click.objects.select_related("program__store", "partner").get(pk=click_uuid)
+    except Click.DoesNotExist:
         raise ConversionRefused(
             422, "click_not_found", "No click has this UUID.", {"click": ["is not a known click"]}
-        )
+        ) from None
     if store is not None and click.program.store_id != store.pk:
         raise ConversionRefused(
             422,

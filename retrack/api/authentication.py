@@ -39,7 +39,11 @@ def _find_token(secret: str) -> StoreToken | PartnerToken | None:
         queryset = PartnerToken.objects.select_related("partner")
     else:
         return None
-    return queryset.filter(key_hash=key_hash, revoked_at__isnull=True).first()
+    # get(), not first(): key_hash is unique, and first() would add an ORDER BY to compile.
+    try:
+        return queryset.get(key_hash=key_hash, revoked_at__isnull=True)
+    except queryset.model.DoesNotExist:
+        return None
 
 
 def _touch(token: StoreToken | PartnerToken) -> None:

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from conversions.models import Conversion, ConversionChange, ConversionSource, ProductLine
 from conversions.selectors import conversion_document, conversions_with_relations
-from conversions.services import ConversionRefused, record_transaction
+from conversions.services import ConversionRefused, amend_transaction, record_transaction
 from tests.conversions.helpers import transaction_payload
 from tests.factories import ClickFactory, EventFactory, LeadEventFactory, ProgramFactory
 
@@ -319,3 +319,32 @@ def test_the_created_snapshot_is_the_document_of_the_stored_rows(shop):
     stored = conversion_document(conversions_with_relations().get(pk=conversion.pk))
     assert snapshot == json.loads(json.dumps(stored))
     assert sequence == ConversionChange.objects.get().sequence
+
+
+def test_a_replay_is_answered_even_after_its_click_has_expired(shop):
+    first, _ = record_transaction(
+        transaction_payload(shop), source=ConversionSource.API, store=shop.store
+    )
+    shop.click.created_at = timezone.now() - timedelta(days=31)
+    shop.click.save()
+
+    again, created = record_transaction(
+        transaction_payload(shop), source=ConversionSource.API, store=shop.store
+    )
+
+    assert (again.pk, created) == (first.pk, False)
+    assert ConversionChange.objects.count() == 1
+
+
+def test_a_replay_after_an_amendment_answers_the_amended_record(shop):
+    first, _ = record_transaction(
+        transaction_payload(shop), source=ConversionSource.API, store=shop.store
+    )
+    amend_transaction(first, {"orderSum": 1625, "vatSum": 325, "products": []}, actor="store:x")
+
+    again, created = record_transaction(
+        transaction_payload(shop), source=ConversionSource.API, store=shop.store
+    )
+
+    assert created is False
+    assert (again.pk, again.commission) == (first.pk, 104)

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "stores",
     "partners",
     "clicks",
@@ -142,6 +143,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Store API (server-to-server conversions) and partner API (conversion feed).",
     "VERSION": "2",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The docs page's assets are served by Retrack itself, not fetched from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 LOGGING = {

@@ -12,3 +12,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
+
+# Under /api/ even Django's own 404 and 500 pages answer in the contract's error shape.
+handler404 = "retrack.api.errors.page_not_found"
+handler500 = "retrack.api.errors.server_error"

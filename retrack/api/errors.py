@@ -5,6 +5,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -94,10 +95,16 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return response
 
 
-def json_error_view(status_code: int, code: str, message: str):
-    """A plain Django view answering the error shape (for 404/500 outside DRF under /api/)."""
+def page_not_found(request, exception):
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body("not_found", "No such API call."), status=404)
+    return defaults.page_not_found(request, exception)
 
-    def view(request, exception=None):
-        return JsonResponse(error_body(code, message), status=status_code)
 
-    return view
+def server_error(request):
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            error_body("server_error", "Retrack could not answer; the error has been logged."),
+            status=500,
+        )
+    return defaults.server_error(request)

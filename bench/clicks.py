@@ -5,10 +5,11 @@ In one run on one machine:
 1. creates its own PostgreSQL database (dropped and made anew), migrates it, onboards a
    program with a redirect page and a partner;
 2. serves, side by side under the same gunicorn settings: Retrack as configured
-   (`retrack.wsgi`), Retrack with the one settings change it measures
-   (bench/settings_no_health_checks.py: CONN_HEALTH_CHECKS off), and the baseline
-   (bench/clicks_baseline.py: no Django, the same single INSERT into the same table with
-   psycopg, the same 302);
+   (`retrack.wsgi`), Retrack with the settings changes it measures
+   (bench/settings_no_health_checks.py: CONN_HEALTH_CHECKS off;
+   bench/settings_prepared_statements.py: also server-side binding and prepared
+   statements), and the baseline (bench/clicks_baseline.py: no Django, the same single
+   INSERT into the same table with psycopg, the same 302);
 3. drives GET /track/v2/click on each with wrk at a few concurrency levels for a fixed
    duration, the apps alternating level by level for a few rounds so that other load on
    the machine falls on all of them alike; reports clicks/s and p50/p95/p99 and the ratio
@@ -20,7 +21,7 @@ In one run on one machine:
 5. writes the figures to the "## Clicks" section of bench/RESULTS.md.
 
 Settings (environment): BENCH_PG (server URL, default postgres://postgres@127.0.0.1:5432),
-BENCH_DATABASE (retrack_bench_clicks), BENCH_PORT (18101; the next two ports are used
+BENCH_DATABASE (retrack_bench_clicks), BENCH_PORT (18101; the next three ports are used
 too), BENCH_WORKERS (2), BENCH_THREADS (4), BENCH_WORKER_CLASS (gthread), BENCH_DURATION
 (10 s per run), BENCH_ROUNDS (2), BENCH_CONCURRENCY (8,32,64), BENCH_RATE (200),
 BENCH_RATE_SECONDS (30), BENCH_NOTE (a sentence added to the results, e.g. about other
@@ -340,11 +341,13 @@ def results_section(apps: list[dict], context: dict) -> str:
         f"`make bench-clicks` (bench/clicks.py), run {context['date']} on a "
         f"{context['cores']}-core machine (`nproc` = {context['cores']}), PostgreSQL "
         f"{context['postgres']} on the same host (default configuration: synchronous commit), "
-        f"Python {context['python']}. Three apps ran side by side under gunicorn "
+        f"Python {context['python']}. Four apps ran side by side under gunicorn "
         f"`{describe_gunicorn()}`: Retrack as configured (`retrack.wsgi`, DEBUG off, the "
         "default cache), Retrack with CONN_HEALTH_CHECKS off "
-        "(bench/settings_no_health_checks.py) and the baseline (bench/clicks_baseline.py: "
-        "no Django, the same INSERT with psycopg, the same 302). Load from wrk (`-t2`, "
+        "(bench/settings_no_health_checks.py), the same with server-side binding and "
+        "prepared statements (bench/settings_prepared_statements.py), and the baseline "
+        "(bench/clicks_baseline.py: no Django, the same INSERT with psycopg, which prepares "
+        "it after five uses, the same 302). Load from wrk (`-t2`, "
         f"keep-alive, {DURATION} s per run after a {WARMUP} s warm-up), the apps alternating "
         f"level by level, {ROUNDS} rounds; the table shows each app's best round per level. "
         f"Load average before the run: {context['load']}; after: {context['load_after']}.",
@@ -446,6 +449,15 @@ def main() -> int:
             "key": "lean",
             "application": "retrack.wsgi",
             "environment": {**django, "DJANGO_SETTINGS_MODULE": "bench.settings_no_health_checks"},
+        },
+        {
+            "name": "Retrack, no health checks, prepared statements",
+            "key": "prepared",
+            "application": "retrack.wsgi",
+            "environment": {
+                **django,
+                "DJANGO_SETTINGS_MODULE": "bench.settings_prepared_statements",
+            },
         },
         {
             "name": "baseline",

@@ -51,6 +51,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 RESULTS = ROOT / "bench" / "RESULTS.md"
+PROFILE_HEADING = "### Clicks: where the time goes"
 LUA = ROOT / "bench" / "clicks.lua"
 
 PG_SERVER = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
@@ -436,8 +437,11 @@ def results_section(apps: list[dict], context: dict) -> str:
 
 
 def write_results(section: str) -> None:
+    """Replace the generated part of "## Clicks", keeping a hand-written profile below it."""
     text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n\n"
-    pattern = re.compile(r"^## Clicks\n.*?(?=^## |\Z)", re.DOTALL | re.MULTILINE)
+    pattern = re.compile(
+        rf"^## Clicks\n.*?(?=^{re.escape(PROFILE_HEADING)}|^## |\Z)", re.DOTALL | re.MULTILINE
+    )
     if pattern.search(text):
         text = pattern.sub(lambda _: section + "\n", text)
     else:

@@ -1,7 +1,6 @@
 import logging
 
 import pytest
-from django.core.management import call_command
 
 from clicks.models import Click
 from retrack.lib.geoip import country_from_header, header_meta_key, visitor_country
@@ -120,22 +119,6 @@ def test_a_click_is_stored_without_a_country_when_the_database_is_unreadable(
 
     assert response.status_code == 302
     assert Click.objects.get().country == ""
-
-
-def test_the_system_check_warns_about_an_unreadable_database(settings, tmp_path, capsys):
-    settings.RETRACK_GEOIP_PATH = str(tmp_path / "nowhere.mmdb")
-
-    call_command("check")
-
-    assert "clicks.W001" in capsys.readouterr().err
-
-
-def test_the_system_check_accepts_a_readable_database(settings, country_database, capsys):
-    settings.RETRACK_GEOIP_PATH = country_database
-
-    call_command("check")
-
-    assert "clicks.W001" not in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

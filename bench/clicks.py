@@ -5,9 +5,8 @@ In one run on one machine:
 1. creates its own PostgreSQL database (dropped and made anew), migrates it, onboards a
    program with a redirect page and a partner;
 2. serves, side by side under the same gunicorn settings: Retrack as configured
-   (`retrack.wsgi`), Retrack with the settings changes it measures
-   (bench/settings_no_health_checks.py: CONN_HEALTH_CHECKS off;
-   bench/settings_prepared_statements.py: also server-side binding and prepared
+   (`retrack.wsgi`), Retrack with the settings change it measures
+   (bench/settings_prepared_statements.py: server-side binding and prepared
    statements), and the baseline (bench/clicks_baseline.py: no Django, the same single
    INSERT into the same table with psycopg, the same 302);
 3. drives GET /track/v2/click on each with wrk at a few concurrency levels for a fixed
@@ -343,11 +342,11 @@ def results_section(apps: list[dict], context: dict) -> str:
         f"`make bench-clicks` (bench/clicks.py), run {context['date']} on a "
         f"{context['cores']}-core machine (`nproc` = {context['cores']}), PostgreSQL "
         f"{context['postgres']} on the same host (default configuration: synchronous commit), "
-        f"Python {context['python']}. Four apps ran side by side under gunicorn "
+        f"Python {context['python']}. Three apps ran side by side under gunicorn "
         f"`{describe_gunicorn()}`: Retrack as configured (`retrack.wsgi`, DEBUG off, the "
-        "default cache), Retrack with CONN_HEALTH_CHECKS off "
-        "(bench/settings_no_health_checks.py), the same with server-side binding and "
-        "prepared statements (bench/settings_prepared_statements.py), and the baseline "
+        "default cache, the tracking link's lean handler, no connection health checks), "
+        "the same with server-side binding and prepared statements "
+        "(bench/settings_prepared_statements.py), and the baseline "
         "(bench/clicks_baseline.py: no Django, the same INSERT with psycopg, which prepares "
         "it after five uses, the same 302). Load from wrk (`-t2`, "
         f"keep-alive, {DURATION} s per run after a {WARMUP} s warm-up), the apps alternating "
@@ -464,13 +463,7 @@ def main() -> int:
     apps = [
         {"name": "Retrack", "key": "retrack", "application": "retrack.wsgi", "environment": django},
         {
-            "name": "Retrack, health checks off",
-            "key": "lean",
-            "application": "retrack.wsgi",
-            "environment": {**django, "DJANGO_SETTINGS_MODULE": "bench.settings_no_health_checks"},
-        },
-        {
-            "name": "Retrack, no health checks, prepared statements",
+            "name": "Retrack, prepared statements",
             "key": "prepared",
             "application": "retrack.wsgi",
             "environment": {

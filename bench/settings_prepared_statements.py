@@ -1,4 +1,4 @@
-"""bench/settings_no_health_checks.py plus server-side binding with prepared statements.
+"""Retrack's settings plus server-side binding with prepared statements.
 
 Django binds query parameters on the client and never prepares statements by default
 (so that connection poolers such as PgBouncer in transaction mode keep working). The
@@ -7,7 +7,7 @@ use, so PostgreSQL no longer parses and plans each click's INSERT. This measures
 the same costs Retrack.
 """
 
-from bench.settings_no_health_checks import *  # noqa: F403
-from bench.settings_no_health_checks import DATABASES
+from retrack.settings import *  # noqa: F403
+from retrack.settings import DATABASES
 
 DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)

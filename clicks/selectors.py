@@ -6,18 +6,17 @@ from urllib.parse import quote
 from uuid import UUID
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import QuerySet
 from django.urls import reverse
 
 from clicks.models import Click
 from partners.models import Admission, Partner
+from retrack.lib.timed_cache import MISSING, TimedCache
 from stores.models import Program
 
-_ROUTE_CACHE_PREFIX = "clicks:route:v1:"
-# Cached for a partner that is not admitted (or a program that does not exist), so that a
-# stream of dead links costs no queries either.
-_NO_ROUTE = ""
+# Per worker process. Unknown links are remembered too (as None), so that a stream of dead
+# links costs no queries either; the size bound keeps made-up links from filling memory.
+_routes = TimedCache(max_entries=10_000)
 
 
 class ClickRoute(NamedTuple):
@@ -46,12 +45,12 @@ def click_route(program_uuid: UUID, partner_uuid: UUID) -> ClickRoute | None:
     """The program behind a tracking link if the partner is admitted to it, briefly cached.
 
     An edit to a program (pausing it, changing its domains) reaches the click path within
-    RETRACK_PROGRAM_CACHE_SECONDS.
+    RETRACK_PROGRAM_CACHE_SECONDS, in every worker process.
     """
-    key = f"{_ROUTE_CACHE_PREFIX}{program_uuid.hex}:{partner_uuid.hex}"
-    cached = cache.get(key)
-    if cached is not None:
-        return cached or None
+    key = (program_uuid, partner_uuid)
+    cached = _routes.get(key)
+    if cached is not MISSING:
+        return cached
     admissions = Admission.objects.filter(program__uuid=program_uuid, partner__uuid=partner_uuid)
     rows = list(
         admissions.values_list(
@@ -65,8 +64,13 @@ def click_route(program_uuid: UUID, partner_uuid: UUID) -> ClickRoute | None:
         )[:1]
     )
     route = ClickRoute(*rows[0]) if rows else None
-    cache.set(key, route or _NO_ROUTE, settings.RETRACK_PROGRAM_CACHE_SECONDS)
+    _routes.set(key, route, settings.RETRACK_PROGRAM_CACHE_SECONDS)
     return route
+
+
+def forget_click_routes() -> None:
+    """Drop this process's cached routes (tests start from a cold cache)."""
+    _routes.clear()
 
 
 def counted_clicks() -> QuerySet[Click]:

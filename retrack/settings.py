@@ -86,7 +86,12 @@ WSGI_APPLICATION = "retrack.wsgi.application"
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=600)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Off by default: the check is a `SELECT 1` round trip before every request's first
+    # query, as much as the click's own INSERT. Without it, a connection that died (a
+    # database restart) fails one request per worker thread and is then replaced; the
+    # click path retries its INSERT on a fresh connection, and the store API is
+    # idempotent, so a store's retry is safe.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DATABASE_HEALTH_CHECKS", default=False)
 else:
     # SQLite: wait for the single writer instead of failing with "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {}).update(

@@ -1,6 +1,16 @@
 import pytest
 from django.db import connection
 
+from clicks.selectors import forget_click_routes
+
+
+@pytest.fixture(autouse=True)
+def cold_click_routes():
+    """Each test starts without cached programs: the click path caches its lookups."""
+    forget_click_routes()
+    yield
+    forget_click_routes()
+
 
 def pytest_collection_modifyitems(config, items):
     if connection.vendor == "postgresql":

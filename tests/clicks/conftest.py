@@ -1,15 +1,6 @@
 import pytest
-from django.core.cache import cache
 
 from tests.factories import AdmissionFactory, PartnerFactory, ProgramFactory
-
-
-@pytest.fixture(autouse=True)
-def fresh_route_cache():
-    """Each test starts without cached programs: the click path caches its lookups."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

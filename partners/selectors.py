@@ -2,7 +2,6 @@
 
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db.models import Prefetch, QuerySet, TextField
 from django.db.models.functions import Cast
 
@@ -70,12 +69,4 @@ def admitted_programs(partner: Partner) -> QuerySet[Program]:
         .select_related("store")
         .prefetch_related(Prefetch("events", queryset=Event.objects.order_by("name")))
         .order_by("name", "pk")
-    )
-
-
-def partner_tracking_link(partner: Partner, program: Program) -> str:
-    """The partner's absolute tracking link to the program, with a literal `{ref}` to fill in."""
-    return (
-        f"{settings.RETRACK_PUBLIC_URL}/track/v2/click"
-        f"?publisher={partner.uuid}&program={program.uuid}&ref={{ref}}"
     )

@@ -6,8 +6,9 @@ them for the OpenAPI document, reusing the store API's description of a conversi
 
 from rest_framework import serializers
 
+from clicks.selectors import tracking_link
 from conversions.api.serializers import ConversionDocument
-from partners.selectors import FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT, partner_tracking_link
+from partners.selectors import FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT
 from stores.models import Event, Program, Store
 
 
@@ -97,7 +98,7 @@ class PartnerProgramSerializer(serializers.ModelSerializer):
         ]
 
     def get_tracking_link(self, program: Program) -> str:
-        return partner_tracking_link(self.context["partner"], program)
+        return tracking_link(self.context["partner"], program)
 
 
 class PartnerProgramListSerializer(serializers.Serializer):

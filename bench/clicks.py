@@ -5,9 +5,9 @@ In one run on one machine:
 1. creates its own PostgreSQL database (dropped and made anew), migrates it, onboards a
    program with a redirect page and a partner;
 2. serves, side by side under the same gunicorn settings: Retrack as configured
-   (`retrack.wsgi`), Retrack with the settings change it measures
-   (bench/settings_prepared_statements.py: server-side binding and prepared
-   statements), and the baseline (bench/clicks_baseline.py: no Django, the same single
+   (`retrack.wsgi`), Retrack with server-side parameter binding and prepared statements
+   (DATABASE_SERVER_SIDE_BINDING=true, to show what preparing the INSERT saves), and
+   the baseline (bench/clicks_baseline.py: no Django, the same single
    INSERT into the same table with psycopg, the same 302);
 3. drives GET /track/v2/click on each with wrk at a few concurrency levels for a fixed
    duration, the apps alternating level by level for a few rounds so that other load on
@@ -20,8 +20,8 @@ In one run on one machine:
 5. writes the figures to the "## Clicks" section of bench/RESULTS.md.
 
 Settings (environment): BENCH_PG (server URL, default postgres://postgres@127.0.0.1:5432),
-BENCH_DATABASE (retrack_bench_clicks), BENCH_PORT (18101; the next three ports are used
-too), BENCH_WORKERS (2), BENCH_THREADS (4), BENCH_WORKER_CLASS (gthread), BENCH_DURATION
+BENCH_DATABASE (retrack_bench_clicks), BENCH_PORT (18101; the next two ports are used
+too), BENCH_WORKERS (4), BENCH_THREADS (2), BENCH_WORKER_CLASS (gthread), BENCH_DURATION
 (10 s per run), BENCH_ROUNDS (3), BENCH_CONCURRENCY (8,32,64), BENCH_RATE (200),
 BENCH_RATE_SECONDS (30), BENCH_NOTE (a sentence added to the results, e.g. about other
 load on the machine).
@@ -58,8 +58,8 @@ DATABASE = os.environ.get("BENCH_DATABASE", "retrack_bench_clicks")
 DATABASE_URL = f"{PG_SERVER}/{DATABASE}"
 HOST = "127.0.0.1"
 PORT = int(os.environ.get("BENCH_PORT", "18101"))
-WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
-THREADS = int(os.environ.get("BENCH_THREADS", "4"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
+THREADS = int(os.environ.get("BENCH_THREADS", "2"))
 WORKER_CLASS = os.environ.get("BENCH_WORKER_CLASS", "gthread")
 DURATION = int(os.environ.get("BENCH_DURATION", "10"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
@@ -346,7 +346,7 @@ def results_section(apps: list[dict], context: dict) -> str:
         f"`{describe_gunicorn()}`: Retrack as configured (`retrack.wsgi`, DEBUG off, the "
         "default cache, the tracking link's lean handler, no connection health checks), "
         "the same with server-side binding and prepared statements "
-        "(bench/settings_prepared_statements.py), and the baseline "
+        "(`DATABASE_SERVER_SIDE_BINDING=true`), and the baseline "
         "(bench/clicks_baseline.py: no Django, the same INSERT with psycopg, which prepares "
         "it after five uses, the same 302). Load from wrk (`-t2`, "
         f"keep-alive, {DURATION} s per run after a {WARMUP} s warm-up), the apps alternating "
@@ -463,13 +463,10 @@ def main() -> int:
     apps = [
         {"name": "Retrack", "key": "retrack", "application": "retrack.wsgi", "environment": django},
         {
-            "name": "Retrack, prepared statements",
-            "key": "prepared",
+            "name": "Retrack, server-side binding",
+            "key": "server",
             "application": "retrack.wsgi",
-            "environment": {
-                **django,
-                "DJANGO_SETTINGS_MODULE": "bench.settings_prepared_statements",
-            },
+            "environment": {**django, "DATABASE_SERVER_SIDE_BINDING": "true"},
         },
         {
             "name": "baseline",

@@ -358,8 +358,8 @@ def results_section(apps: list[dict], context: dict) -> str:
         lines += [NOTE, ""]
     if context["busy"]:
         lines += [
-            "The machine was shared: its load average exceeded its core count before or "
-            "after the run, so absolute figures are low and vary between rounds; the apps "
+            "The machine was shared: its load average exceeded its core count before the "
+            "run, so absolute figures are low and vary between rounds; the apps "
             "alternated so that the ratios stay comparable.",
             "",
         ]
@@ -507,7 +507,8 @@ def main() -> int:
                 f"exact: {rate['every_redirect_stored_once']}"
             )
     context["load_after"] = " ".join(f"{value:.2f}" for value in os.getloadavg())
-    context["busy"] = max(os.getloadavg()[0], float(context["load"].split()[0])) > os.cpu_count()
+    # Only the load before the run tells of other work: afterwards it is mostly this run's.
+    context["busy"] = float(context["load"].split()[0]) > os.cpu_count()
     section = results_section(apps, context)
     write_results(section)
     say("")

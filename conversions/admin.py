@@ -167,29 +167,8 @@ class ConversionAdmin(admin.ModelAdmin):
         ),
         ("Click", {"fields": ["click_link", "click_ref", "click_created_at", "click_country"]}),
     ]
-    readonly_fields = [
-        "uuid",
-        "kind",
-        "status",
-        "status_reason",
-        "program",
-        "partner",
-        "event",
-        "order_number",
-        "reference",
-        "source",
-        "created_at",
-        "updated_at",
-        "order_sum_display",
-        "vat_sum_display",
-        "commission_display",
-        "vouchers",
-        "commission_breakdown_table",
-        "click_link",
-        "click_ref",
-        "click_created_at",
-        "click_country",
-    ]
+    # Everything shown is read-only: changes go through the approve and reject actions.
+    readonly_fields = [field for _, options in fieldsets for field in options["fields"]]
     inlines = [ProductLineInline, ConversionChangeInline]
 
     def get_queryset(self, request):

@@ -3,6 +3,7 @@ money display, and the admin for API tokens (stores' and partners' alike)."""
 
 import re
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -80,7 +81,7 @@ class CappedCountPaginator(Paginator):
         return self.count >= self.CAP
 
 
-class InputListFilter(admin.ListFilter):
+class InputListFilter(admin.ListFilter, ABC):
     """A filter whose value is typed into a small form (a country code, a date range).
 
     Subclasses set `parameters` ({query parameter: label}) and implement `filter_queryset`
@@ -110,11 +111,13 @@ class InputListFilter(admin.ListFilter):
                 request, f"{self.parameters[name]}: {error} The filter was not applied."
             )
 
+    @abstractmethod
     def clean_value(self, name: str, raw: str) -> Any:
-        raise NotImplementedError
+        """The typed value of a parameter; ValueError with a sentence when it is not one."""
 
+    @abstractmethod
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
-        raise NotImplementedError
+        """The queryset narrowed by the cleaned parameters."""
 
     def has_output(self) -> bool:
         return True

@@ -51,7 +51,7 @@ class Site:
                 self.wfile.write(body)
 
             def log_message(self, format: str, *args) -> None:
-                pass
+                """Silent: the test output stays readable."""
 
         self.server = ThreadingHTTPServer((host, 0), Handler)
         self.origin = f"http://{host}:{self.server.server_port}"

@@ -1,12 +1,10 @@
 """Back office for partners: their admissions and partner API tokens."""
 
 from django.contrib import admin
-from django.urls import reverse
-from django.utils.html import format_html
 
 from partners.models import Admission, Partner, PartnerToken
 from partners.services import issue_partner_token, revoke_partner_token
-from retrack.admin_tools import TokenAdmin
+from retrack.admin_tools import TokenAdmin, TokenInline, token_issue_link
 
 
 class PartnerAdmissionInline(admin.TabularInline):
@@ -27,15 +25,8 @@ class PartnerAdmissionInline(admin.TabularInline):
         return super().get_queryset(request).select_related("program")
 
 
-class PartnerTokenInline(admin.TabularInline):
+class PartnerTokenInline(TokenInline):
     model = PartnerToken
-    extra = 0
-    can_delete = False
-    fields = ["prefix", "name", "created_at", "last_used_at", "revoked_at"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Partner)
@@ -46,11 +37,8 @@ class PartnerAdmin(admin.ModelAdmin):
     inlines = [PartnerAdmissionInline, PartnerTokenInline]
 
     @admin.display(description="API tokens")
-    def issue_token_link(self, partner: Partner) -> str:
-        if not partner.pk:
-            return "Save the partner first."
-        url = reverse("admin:partners_partnertoken_add") + f"?partner={partner.pk}"
-        return format_html('<a href="{}">Issue a partner API token</a>', url)
+    def issue_token_link(self, partner) -> str:
+        return token_issue_link(partner, PartnerToken, "partner")
 
     def has_delete_permission(self, request, obj=None) -> bool:
         # Clicks and conversions keep their partner for good.

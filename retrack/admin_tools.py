@@ -15,8 +15,10 @@ from django.core.paginator import Paginator
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.html import format_html
 
 from retrack.lib.uuids import uuid7_floor
 
@@ -321,3 +323,25 @@ class TokenAdmin(admin.ModelAdmin):
                 request, "admin/token_issued.html", {**context, "secret": secret}
             )
         return TemplateResponse(request, "admin/token_issue.html", context)
+
+
+class TokenInline(admin.TabularInline):
+    """An owner's tokens on its page, read-only: they are issued and revoked on their own."""
+
+    extra = 0
+    can_delete = False
+    fields = ["prefix", "name", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+def token_issue_link(owner: Model, token_model: type[Model], owner_field: str) -> str:
+    """A link to the page that issues `owner` a new token (once the owner is saved)."""
+    noun = owner._meta.verbose_name
+    if not owner.pk:
+        return f"Save the {noun} first."
+    meta = token_model._meta
+    url = reverse(f"admin:{meta.app_label}_{meta.model_name}_add") + f"?{owner_field}={owner.pk}"
+    return format_html('<a href="{}">Issue a {} API token</a>', url, noun)

@@ -1,13 +1,11 @@
 """Back office for stores: onboarding a program on one page, and store API tokens."""
 
 from django.contrib import admin
-from django.urls import reverse
 from django.utils import formats, timezone
-from django.utils.html import format_html
 
 from clicks.selectors import tracking_link
 from partners.models import Admission
-from retrack.admin_tools import TokenAdmin
+from retrack.admin_tools import TokenAdmin, TokenInline, token_issue_link
 from stores.forms import EventForm, ProgramForm
 from stores.models import Event, Program, Store, StoreToken
 from stores.services import issue_store_token, revoke_store_token
@@ -37,15 +35,8 @@ class ProgramInline(admin.TabularInline):
         return False
 
 
-class StoreTokenInline(admin.TabularInline):
+class StoreTokenInline(TokenInline):
     model = StoreToken
-    extra = 0
-    can_delete = False
-    fields = ["prefix", "name", "created_at", "last_used_at", "revoked_at"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Store)
@@ -56,11 +47,8 @@ class StoreAdmin(admin.ModelAdmin):
     inlines = [ProgramInline, StoreTokenInline]
 
     @admin.display(description="API tokens")
-    def issue_token_link(self, store: Store) -> str:
-        if not store.pk:
-            return "Save the store first."
-        url = reverse("admin:stores_storetoken_add") + f"?store={store.pk}"
-        return format_html('<a href="{}">Issue a store API token</a>', url)
+    def issue_token_link(self, store) -> str:
+        return token_issue_link(store, StoreToken, "store")
 
     def has_delete_permission(self, request, obj=None) -> bool:
         # Clicks and conversions keep their store for good; close its programs instead.

@@ -5,10 +5,8 @@ In one run on one machine:
 1. creates its own PostgreSQL database (dropped and made anew), migrates it, onboards a
    program with a redirect page and a partner;
 2. serves, side by side under the same gunicorn settings: Retrack as configured
-   (`retrack.wsgi`), Retrack with server-side parameter binding and prepared statements
-   (DATABASE_SERVER_SIDE_BINDING=true, to show what preparing the INSERT saves), and
-   the baseline (bench/clicks_baseline.py: no Django, the same single
-   INSERT into the same table with psycopg, the same 302);
+   (`retrack.wsgi`) and the baseline (bench/clicks_baseline.py: no Django, the same
+   single INSERT into the same table with psycopg, the same 302);
 3. drives GET /track/v2/click on each with wrk at a few concurrency levels for a fixed
    duration, the apps alternating level by level for a few rounds so that other load on
    the machine falls on all of them alike; reports clicks/s and p50/p95/p99 and the ratio
@@ -342,11 +340,10 @@ def results_section(apps: list[dict], context: dict) -> str:
         f"`make bench-clicks` (bench/clicks.py), run {context['date']} on a "
         f"{context['cores']}-core machine (`nproc` = {context['cores']}), PostgreSQL "
         f"{context['postgres']} on the same host (default configuration: synchronous commit), "
-        f"Python {context['python']}. Three apps ran side by side under gunicorn "
+        f"Python {context['python']}. Two apps ran side by side under gunicorn "
         f"`{describe_gunicorn()}`: Retrack as configured (`retrack.wsgi`, DEBUG off, the "
         "default cache, the tracking link's lean handler, no connection health checks), "
-        "the same with server-side binding and prepared statements "
-        "(`DATABASE_SERVER_SIDE_BINDING=true`), and the baseline "
+        "and the baseline "
         "(bench/clicks_baseline.py: no Django, the same INSERT with psycopg, which prepares "
         "it after five uses, the same 302). Load from wrk (`-t2`, "
         f"keep-alive, {DURATION} s per run after a {WARMUP} s warm-up), the apps alternating "
@@ -462,12 +459,6 @@ def main() -> int:
     django = django_environment()
     apps = [
         {"name": "Retrack", "key": "retrack", "application": "retrack.wsgi", "environment": django},
-        {
-            "name": "Retrack, server-side binding",
-            "key": "server",
-            "application": "retrack.wsgi",
-            "environment": {**django, "DATABASE_SERVER_SIDE_BINDING": "true"},
-        },
         {
             "name": "baseline",
             "key": "baseline",

@@ -1,15 +1,26 @@
 """The tracking link, GET /track/v2/click: every affiliated shopper passes through here.
 
-It stays a plain Django view on the hot path: at most one cached lookup and one INSERT.
+`answer_tracking_link` is the link's one implementation: it reads the request's WSGI
+environ and answers status, headers and body, calling `record_click` for the click. Two
+thin doors serve it. In production, `retrack.handlers.TrackingLinkRouter` answers it
+straight from the WSGI server, without Django's request cycle, which cost a click as much
+CPU as everything else together (bench/RESULTS.md). `track_click` below is the same link
+as a Django view, for the URLconf: `reverse()`, `runserver` and live test servers.
 """
 
 import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import SuspiciousOperation
+from django.core.exceptions import DisallowedRedirect, SuspiciousOperation
+from django.core.handlers.wsgi import get_bytes_from_wsgi
 from django.db import DatabaseError, transaction
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.encoding import iri_to_uri
 
 from clicks.models import URL_MAX_LENGTH, USER_AGENT_MAX_LENGTH
 from clicks.services import ClickRefused, Visitor, record_click
@@ -27,25 +38,34 @@ _REFUSAL_TEMPLATES = {
 }
 
 
-# Autocommit even if ATOMIC_REQUESTS is ever turned on: the click must be committed
-# before the redirect leaves, not after the response is built.
-@transaction.non_atomic_requests
-def track_click(request: HttpRequest) -> HttpResponse:
-    if request.method not in ALLOWED_METHODS:
-        response = _page(request, "clicks/method_not_allowed.html", 405)
-        response["Allow"] = ", ".join(ALLOWED_METHODS)
-        return response
+@dataclass(frozen=True)
+class LinkAnswer:
+    """What the tracking link answers, before the door it came through sends it."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes = b""
+
+
+def answer_tracking_link(environ: Mapping[str, Any]) -> LinkAnswer:
+    """Record the click of a tracking link request and answer its redirect or refusal page."""
+    method = environ.get("REQUEST_METHOD", "")
+    if method not in ALLOWED_METHODS:
+        answer = _page("clicks/method_not_allowed.html", 405)
+        return LinkAnswer(
+            405, [*answer.headers, ("Allow", ", ".join(ALLOWED_METHODS))], answer.body
+        )
     try:
-        parameters = dict(request.GET.lists())
+        # Decoded as Django decodes request.GET, with its limit on the number of fields.
+        parameters = dict(QueryDict(get_bytes_from_wsgi(environ, "QUERY_STRING", "")).lists())
     except SuspiciousOperation:
-        # More parameters than DATA_UPLOAD_MAX_NUMBER_FIELDS.
-        message = "This link is not a tracking link."
-        return _page(request, "clicks/bad_request.html", 400, {"message": message})
+        return _page(
+            "clicks/bad_request.html", 400, {"message": "This link is not a tracking link."}
+        )
     try:
-        redirect = record_click(parameters, _visitor(request))
+        redirect = record_click(parameters, visitor_from_environ(environ))
     except ClickRefused as refusal:
         return _page(
-            request,
             _REFUSAL_TEMPLATES[refusal.status],
             refusal.status,
             {
@@ -58,35 +78,57 @@ def track_click(request: HttpRequest) -> HttpResponse:
         # The click was not stored, so the shopper is not redirected: a redirect without a
         # click would lose the cashback without anyone noticing. A 503 asks to try again.
         logger.exception("A click could not be stored; the shopper was asked to retry")
-        response = _page(request, "clicks/unavailable.html", 503)
-        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        return response
-    response = HttpResponseRedirect(redirect.location)
-    response["Cache-Control"] = "no-store"
-    return response
+        answer = _page("clicks/unavailable.html", 503, {"retry_url": _retry_url(environ)})
+        return LinkAnswer(
+            503, [*answer.headers, ("Retry-After", str(RETRY_AFTER_SECONDS))], answer.body
+        )
+    # As HttpResponseRedirect does: an IRI becomes a URI, and only the web's schemes pass.
+    location = iri_to_uri(redirect.location)
+    if not location.startswith(("https://", "http://")):
+        raise DisallowedRedirect(f"Unsafe redirect to URL with protocol {location[:10]!r}")
+    return LinkAnswer(302, [("Location", location), ("Cache-Control", "no-store")])
 
 
-def _visitor(request: HttpRequest) -> Visitor:
-    meta = request.META
-    ip_address = client_ip(meta, settings.RETRACK_TRUSTED_PROXIES)
-    browser = header_text(meta, "HTTP_USER_AGENT", USER_AGENT_MAX_LENGTH)
+def visitor_from_environ(environ: Mapping[str, Any]) -> Visitor:
+    """The shopper as the request's headers and address describe it, cleaned."""
+    ip_address = client_ip(environ, settings.RETRACK_TRUSTED_PROXIES)
+    browser = header_text(environ, "HTTP_USER_AGENT", USER_AGENT_MAX_LENGTH)
     return Visitor(
         ip_address=ip_address,
         browser=browser,
-        referer=header_text(meta, "HTTP_REFERER", URL_MAX_LENGTH),
+        referer=header_text(environ, "HTTP_REFERER", URL_MAX_LENGTH),
         country=visitor_country(
-            meta,
+            environ,
             ip_address,
             header_name=settings.RETRACK_COUNTRY_HEADER,
             database_path=settings.RETRACK_GEOIP_PATH,
         ),
-        is_bot=request.method == "HEAD" or is_bot_agent(browser),
+        is_bot=environ.get("REQUEST_METHOD") == "HEAD" or is_bot_agent(browser),
     )
 
 
-def _page(
-    request: HttpRequest, template: str, status: int, context: dict | None = None
-) -> HttpResponse:
-    response = render(request, template, context or {}, status=status)
-    response["Cache-Control"] = "no-store"
+# Autocommit even if ATOMIC_REQUESTS is ever turned on: the click must be committed
+# before the redirect leaves, not after the response is built.
+@transaction.non_atomic_requests
+def track_click(request: HttpRequest) -> HttpResponse:
+    """The tracking link as a Django view: the same answer, through Django's middleware."""
+    answer = answer_tracking_link(request.META)
+    response = HttpResponse(answer.body, status=answer.status)
+    for name, value in answer.headers:
+        response[name] = value
     return response
+
+
+def _page(template: str, status: int, context: dict | None = None) -> LinkAnswer:
+    body = render_to_string(template, context or {}).encode()
+    return LinkAnswer(
+        status,
+        [("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store")],
+        body,
+    )
+
+
+def _retry_url(environ: Mapping[str, Any]) -> str:
+    """The same tracking link again, query string as received."""
+    query = get_bytes_from_wsgi(environ, "QUERY_STRING", "").decode("iso-8859-1")
+    return reverse("clicks:click") + (f"?{query}" if query else "")

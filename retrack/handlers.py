@@ -1,45 +1,100 @@
-"""The WSGI application: the tracking link gets a Django handler of its own.
+"""The WSGI application: the tracking link is answered before Django's request cycle.
 
-Every shopper passes through `GET /track/v2/click` before anything else, so it is served
-by a Django handler that runs only the security middleware. Sessions, authentication,
-messages, CSRF and clickjacking headers serve the admin and cost a click about as much
-as its INSERT. The view, the URL resolution and the request cycle are Django's own, the
-same as every other path's.
+Every shopper passes through `GET /track/v2/click` before anything else. Django's request
+cycle around it (request and response objects, middleware, URL resolution) cost a click
+as much CPU as the click's own work and INSERT together, and kept Retrack under 60 % of
+a bare psycopg app's throughput (bench/RESULTS.md). So `TrackingLinkRouter` answers that
+one path itself with `clicks.views.answer_tracking_link`, the link's only implementation
+(the URLconf's `track_click` view serves the same answer), and does around it what
+Django's handler would have done for it: the request signals, which manage the database
+connections, the security middleware's headers, and a logged 500 for a bug. Every other
+path goes to Django's own handler with the whole middleware stack.
 """
 
+import logging
+from collections.abc import Callable, Iterable
+from http import HTTPStatus
+from typing import Any
+
 from django.conf import settings
+from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
 
+from clicks.views import LinkAnswer, answer_tracking_link
+
+logger = logging.getLogger(__name__)
+
 TRACKING_LINK_PATH = "/track/v2/click"
-TRACKING_LINK_MIDDLEWARE = ["django.middleware.security.SecurityMiddleware"]
-
-
-class SelectedMiddlewareHandler(WSGIHandler):
-    """A Django WSGI handler that runs the given middleware instead of settings.MIDDLEWARE."""
-
-    def __init__(self, middleware: list[str]) -> None:
-        self.selected_middleware = middleware
-        super().__init__()
-
-    def load_middleware(self, is_async: bool = False) -> None:
-        # Django reads the list from settings; it is swapped only while this handler is
-        # built, once, when the application is loaded.
-        configured = settings.MIDDLEWARE
-        settings.MIDDLEWARE = self.selected_middleware
-        try:
-            super().load_middleware(is_async)
-        finally:
-            settings.MIDDLEWARE = configured
+_SERVER_ERROR = LinkAnswer(
+    500,
+    [("Content-Type", "text/plain; charset=utf-8"), ("Cache-Control", "no-store")],
+    b"Retrack could not answer this link; the error has been logged.\n",
+)
 
 
 class TrackingLinkRouter:
-    """Sends the tracking link to its lean handler and every other path to `default`."""
+    """Answers the tracking link itself and sends every other path to `default`."""
 
     def __init__(self, default: WSGIHandler) -> None:
         self.default = default
-        self.tracking_link = SelectedMiddlewareHandler(TRACKING_LINK_MIDDLEWARE)
 
-    def __call__(self, environ, start_response):
-        if environ.get("PATH_INFO") == TRACKING_LINK_PATH:
-            return self.tracking_link(environ, start_response)
-        return self.default(environ, start_response)
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") != TRACKING_LINK_PATH or _needs_https_redirect(environ):
+            return self.default(environ, start_response)
+        # What Django's handler sends around every request: among others, closing
+        # connections that failed or outlived CONN_MAX_AGE.
+        signals.request_started.send(sender=self.__class__, environ=environ)
+        try:
+            answer = answer_tracking_link(environ)
+        except Exception:
+            logger.exception("The tracking link failed: %s", environ.get("QUERY_STRING", ""))
+            answer = _SERVER_ERROR
+        finally:
+            signals.request_finished.send(sender=self.__class__)
+        status = HTTPStatus(answer.status)
+        headers = [
+            *answer.headers,
+            *security_headers(environ),
+            ("Content-Length", str(len(answer.body))),
+        ]
+        start_response(f"{status.value} {status.phrase}", headers)
+        return [answer.body]
+
+
+def is_secure(environ: dict[str, Any]) -> bool:
+    """`HttpRequest.is_secure()` for a WSGI environ, SECURE_PROXY_SSL_HEADER included."""
+    if settings.SECURE_PROXY_SSL_HEADER:
+        header, secure_value = settings.SECURE_PROXY_SSL_HEADER
+        value = environ.get(header)
+        if value is not None:
+            return value.split(",", 1)[0].strip() == secure_value
+    return environ.get("wsgi.url_scheme") == "https"
+
+
+def _needs_https_redirect(environ: dict[str, Any]) -> bool:
+    # Django's SecurityMiddleware, in the default handler, answers those.
+    return settings.SECURE_SSL_REDIRECT and not is_secure(environ)
+
+
+def security_headers(environ: dict[str, Any]) -> list[tuple[str, str]]:
+    """The headers Django's SecurityMiddleware adds to a response, from the same settings."""
+    headers = []
+    if settings.SECURE_HSTS_SECONDS and is_secure(environ):
+        value = f"max-age={settings.SECURE_HSTS_SECONDS}"
+        if settings.SECURE_HSTS_INCLUDE_SUBDOMAINS:
+            value += "; includeSubDomains"
+        if settings.SECURE_HSTS_PRELOAD:
+            value += "; preload"
+        headers.append(("Strict-Transport-Security", value))
+    if settings.SECURE_CONTENT_TYPE_NOSNIFF:
+        headers.append(("X-Content-Type-Options", "nosniff"))
+    policy = settings.SECURE_REFERRER_POLICY
+    if policy:
+        # A comma-separated string or a list of fallbacks, as the middleware accepts.
+        values = (
+            [value.strip() for value in policy.split(",")] if isinstance(policy, str) else policy
+        )
+        headers.append(("Referrer-Policy", ",".join(values)))
+    if settings.SECURE_CROSS_ORIGIN_OPENER_POLICY:
+        headers.append(("Cross-Origin-Opener-Policy", settings.SECURE_CROSS_ORIGIN_OPENER_POLICY))
+    return headers

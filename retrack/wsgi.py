@@ -4,6 +4,9 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "retrack.settings")
 
-from retrack.handlers import TrackingLinkRouter  # noqa: E402  (after Django's set-up)
+django_application = get_wsgi_application()
 
-application = TrackingLinkRouter(get_wsgi_application())
+# The router imports views and models, so only once Django is set up.
+from retrack.handlers import TrackingLinkRouter  # noqa: E402
+
+application = TrackingLinkRouter(django_application)

@@ -1,7 +1,13 @@
 import pytest
-from django.db import connection
+from django.core.handlers.wsgi import WSGIRequest
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections, connection
+from django.http import HttpResponse
+from django.test.client import Client, ClientHandler
 
 from clicks.selectors import forget_click_routes
+from retrack.handlers import TRACKING_LINK_PATH
+from retrack.wsgi import application
 
 
 @pytest.fixture(autouse=True)
@@ -22,3 +28,45 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+class ProductionRoutingHandler(ClientHandler):
+    """Django's test handler, except that the tracking link takes gunicorn's way in.
+
+    `retrack.wsgi.application` answers the tracking link before Django's handler, so the
+    test client sends that path through it too: the tests see exactly what a shopper's
+    browser gets from production, headers included.
+    """
+
+    def __call__(self, environ):
+        if environ.get("PATH_INFO") != TRACKING_LINK_PATH:
+            return super().__call__(environ)
+        # As Django's test handler does: a request must not close the test's transaction.
+        request_started.disconnect(close_old_connections)
+        request_finished.disconnect(close_old_connections)
+        answer = {}
+
+        def start_response(status, headers, exc_info=None):
+            answer.update(status=int(status.split()[0]), headers=headers)
+
+        try:
+            body = b"".join(application(environ, start_response))
+        finally:
+            request_started.connect(close_old_connections)
+            request_finished.connect(close_old_connections)
+        response = HttpResponse(body, status=answer["status"])
+        for name in list(response.headers):
+            del response.headers[name]
+        for name, value in answer["headers"]:
+            response.headers[name] = value
+        # The test client reads the request back from its response.
+        response.wsgi_request = WSGIRequest(environ)
+        return response
+
+
+@pytest.fixture
+def client():
+    """pytest-django's `client`, with the tracking link served as in production."""
+    client = Client()
+    client.handler = ProductionRoutingHandler(enforce_csrf_checks=False)
+    return client

@@ -342,7 +342,7 @@ def results_section(apps: list[dict], context: dict) -> str:
         f"{context['postgres']} on the same host (default configuration: synchronous commit), "
         f"Python {context['python']}. Two apps ran side by side under gunicorn "
         f"`{describe_gunicorn()}`: Retrack as configured (`retrack.wsgi`, DEBUG off, the "
-        "default cache, the tracking link's lean handler, no connection health checks), "
+        "default cache, the tracking link answered by the WSGI router, no connection health checks), "
         "and the baseline "
         "(bench/clicks_baseline.py: no Django, the same INSERT with psycopg, which prepares "
         "it after five uses, the same 302). Load from wrk (`-t2`, "

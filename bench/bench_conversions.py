@@ -11,7 +11,9 @@ gunicorn, it:
 4. sends transactions at a fixed 50/s with an open-loop paced generator (below): each
    request is due at t0 + i/50 s and its latency is measured from when it was due, so a
    slow answer is not hidden by the next request waiting for it;
-5. checks that the stored conversions equal the 201 answers, with one history entry each.
+5. checks that the stored conversions equal the 201 answers, with one history entry each;
+6. reports, for each wrk run, the CPU time the gunicorn and the PostgreSQL processes spent
+   per request (from /proc), which tells where a transaction's cost lies.
 
 It prints a Markdown section for bench/RESULTS.md. Environment: BENCH_PORT (18201),
 BENCH_WORKERS (gunicorn workers, 2), BENCH_THREADS (threads per worker, 4: gthread),
@@ -140,6 +142,26 @@ def wait_for_server() -> None:
     raise SystemExit("gunicorn did not start")
 
 
+def cpu_seconds() -> dict[str, float]:
+    """CPU seconds used so far by the gunicorn and the PostgreSQL processes (Linux /proc).
+
+    Both keep their processes for the whole bench (workers, and one backend per
+    persistent connection), so the difference over a run is that run's CPU.
+    """
+    ticks = {"app": 0, "postgres": 0}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            name = Path(f"/proc/{pid}/comm").read_text().strip()
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        group = "app" if name.startswith("gunicorn") else "postgres" if name == "postgres" else None
+        if group:
+            ticks[group] += int(fields[11]) + int(fields[12])  # utime + stime
+    hertz = os.sysconf("SC_CLK_TCK")
+    return {group: count / hertz for group, count in ticks.items()}
+
+
 def run_wrk(data_file: Path, connections: int, seconds: int) -> dict:
     threads = min(2, connections)
     command = [
@@ -153,6 +175,7 @@ def run_wrk(data_file: Path, connections: int, seconds: int) -> dict:
         str(ROOT / "bench" / "conversions.lua"),
         f"http://127.0.0.1:{PORT}",
     ]
+    cpu_before = cpu_seconds()
     result = subprocess.run(
         command,
         env={**os.environ, "BENCH_DATA": str(data_file)},
@@ -160,12 +183,16 @@ def run_wrk(data_file: Path, connections: int, seconds: int) -> dict:
         text=True,
         check=True,
     )
+    cpu_after = cpu_seconds()
     if result.stderr.strip():
         print(result.stderr.strip(), file=sys.stderr)
     line = next(row for row in result.stdout.splitlines() if row.startswith("RESULT "))
     figures = json.loads(line[len("RESULT ") :])
     figures["rate"] = figures["requests"] / (figures["duration_us"] / 1e6)
     figures["connections"] = connections
+    for group in cpu_before:
+        used = cpu_after[group] - cpu_before[group]
+        figures[f"{group}_cpu_ms"] = 1000 * used / max(figures["requests"], 1)
     return figures
 
 
@@ -279,6 +306,10 @@ def replay_pairs(run_prefix: str, limit: int = 20000) -> list[tuple[str, str]]:
     return [(order, str(click)) for order, click in rows]
 
 
+def cpu_split(figures: dict) -> str:
+    return f"{figures['app_cpu_ms']:.1f} / {figures['postgres_cpu_ms']:.1f}"
+
+
 def milliseconds(microseconds: float) -> str:
     return f"{microseconds / 1000:.1f}"
 
@@ -349,25 +380,30 @@ def print_report(runs, replay, paced, wrk_201, stored, histories, paced_stored, 
         f"Machine: {os.cpu_count()} cores (nproc), PostgreSQL and gunicorn on the same machine; "
         f"gunicorn {WORKERS} workers × {THREADS} thread(s). Command: `make bench-conversions`.\n"
     )
-    print("| load | transactions/s | p50 ms | p95 ms | p99 ms | max ms | answers |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "| load | transactions/s | p50 ms | p95 ms | p99 ms | max ms | answers "
+        "| CPU ms per request: gunicorn / PostgreSQL |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     for r in runs:
         print(
             f"| create, wrk {r['connections']} connections, {SECONDS} s | {r['rate']:.0f} | "
             f"{milliseconds(r['p50'])} | {milliseconds(r['p95'])} | {milliseconds(r['p99'])} | "
             f"{milliseconds(r['max'])} | {r['created']}×201, {r['refused']} other, "
-            f"{r['socket_errors']} socket errors |"
+            f"{r['socket_errors']} socket errors | {cpu_split(r)} |"
         )
     print(
         f"| replay (idempotent 200), wrk 16 connections, {SECONDS} s | {replay['rate']:.0f} | "
         f"{milliseconds(replay['p50'])} | {milliseconds(replay['p95'])} | "
         f"{milliseconds(replay['p99'])} | {milliseconds(replay['max'])} | "
-        f"{replay['replayed']}×200, {replay['created']}×201, {replay['refused']} other |"
+        f"{replay['replayed']}×200, {replay['created']}×201, {replay['refused']} other "
+        f"| {cpu_split(replay)} |"
     )
     print(
         f"| create, paced at {paced['rate']}/s for {PACED_SECONDS} s (open loop) | "
         f"{paced['rate']} | {milliseconds(paced['p50'])} | {milliseconds(paced['p95'])} | "
-        f"{milliseconds(paced['p99'])} | {milliseconds(paced['max'])} | {paced['statuses']} |"
+        f"{milliseconds(paced['p99'])} | {milliseconds(paced['max'])} | {paced['statuses']} "
+        "| – |"
     )
     print(
         f"\nCheck: {stored} conversions stored, each with one 'created' history entry "

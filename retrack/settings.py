@@ -92,9 +92,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # click path retries its INSERT on a fresh connection, and the store API is
     # idempotent, so a store's retry is safe.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DATABASE_HEALTH_CHECKS", default=False)
-    # Off by default, as in Django: it lets PostgreSQL prepare repeated statements, but
-    # measured no faster on the click path (bench/RESULTS.md), and behind PgBouncer in
-    # transaction mode it needs PgBouncer 1.21+ with max_prepared_statements.
+    # Off by default, as in Django: binding every query's parameters on the server
+    # measured no faster on the store API (bench/RESULTS.md). The click's INSERT is bound
+    # on the server either way (clicks/services.py); nothing is prepared, so PgBouncer in
+    # transaction mode works.
     DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = env.bool(
         "DATABASE_SERVER_SIDE_BINDING", default=False
     )

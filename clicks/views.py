@@ -19,7 +19,6 @@ from django.core.handlers.wsgi import get_bytes_from_wsgi
 from django.db import DatabaseError, transaction
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils.encoding import iri_to_uri
 
 from clicks.models import URL_MAX_LENGTH, USER_AGENT_MAX_LENGTH
@@ -129,6 +128,5 @@ def _page(template: str, status: int, context: dict | None = None) -> LinkAnswer
 
 
 def _retry_url(environ: Mapping[str, Any]) -> str:
-    """The same tracking link again, query string as received."""
-    query = get_bytes_from_wsgi(environ, "QUERY_STRING", "").decode("iso-8859-1")
-    return reverse("clicks:click") + (f"?{query}" if query else "")
+    """The same tracking link again, relative, so that it holds under any path prefix."""
+    return "?" + get_bytes_from_wsgi(environ, "QUERY_STRING", "").decode("iso-8859-1")

@@ -603,3 +603,32 @@ def test_the_click_is_committed_when_the_redirect_is_answered(client, partner, p
     reader.join()
 
     assert seen == [True]
+
+
+def terminate_backend(pid: int) -> None:
+    """Ends a PostgreSQL connection from another connection, as a database restart does."""
+
+    def terminate():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+        connection.close()
+
+    killer = threading.Thread(target=terminate)
+    killer.start()
+    killer.join()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_it_stores_the_click_when_postgresql_dropped_the_connection(client, partner, program):
+    open_link(client, link(partner, program, ref="first"))
+    dropped = connection.connection.info.backend_pid
+    terminate_backend(dropped)
+
+    response = open_link(client, link(partner, program, ref="38315327"))
+
+    click = Click.objects.get(ref="38315327")
+    assert response.status_code == 302
+    assert query_of(response["Location"])["click"] == [str(click.uuid)]
+    assert Click.objects.count() == 2
+    assert connection.connection.info.backend_pid != dropped

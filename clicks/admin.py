@@ -18,6 +18,7 @@ from retrack.admin_tools import (
     CappedCountPaginator,
     CountryFilter,
     CreatedDateFilter,
+    fieldset_fields,
     newest_first_ordering,
     parse_uuid,
 )
@@ -53,23 +54,8 @@ class ClickAdmin(admin.ModelAdmin):
         ),
         ("Conversions", {"fields": ["conversions_of_click"]}),
     ]
-    readonly_fields = [
-        "uuid",
-        "created_at",
-        "partner",
-        "program",
-        "is_bot",
-        "ref",
-        "ref2",
-        "ref3",
-        "deeplink",
-        "ip_address",
-        "browser",
-        "referer",
-        "country",
-        "is_anonymized",
-        "conversions_of_click",
-    ]
+    # A click is a record of what happened: everything shown is read-only.
+    readonly_fields = fieldset_fields(fieldsets)
 
     def get_ordering(self, request):
         return newest_first_ordering(request)

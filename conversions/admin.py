@@ -22,6 +22,7 @@ from conversions.services import ConversionRefused, approve_conversion, reject_c
 from retrack.admin_tools import (
     CappedCountPaginator,
     CreatedDateFilter,
+    fieldset_fields,
     format_money,
     newest_first_ordering,
     parse_uuid,
@@ -168,7 +169,7 @@ class ConversionAdmin(admin.ModelAdmin):
         ("Click", {"fields": ["click_link", "click_ref", "click_created_at", "click_country"]}),
     ]
     # Everything shown is read-only: changes go through the approve and reject actions.
-    readonly_fields = [field for _, options in fieldsets for field in options["fields"]]
+    readonly_fields = fieldset_fields(fieldsets)
     inlines = [ProductLineInline, ConversionChangeInline]
 
     def get_queryset(self, request):

@@ -36,9 +36,7 @@ from conversions.models import (
 from conversions.payloads import (
     BIGINT_MAX,
     REASON_MAX_LENGTH,
-    LeadInput,
     LineInput,
-    TransactionInput,
     check_lines_match_sums,
     parse_amendment,
     parse_idempotency_key,
@@ -161,7 +159,8 @@ class _Report:
         return hashlib.sha256(encoded.encode()).hexdigest()
 
 
-def _transaction_report(data: TransactionInput) -> _Report:
+def _transaction_report(payload: Any) -> _Report:
+    data = parse_transaction(payload)
     return _Report(
         kind=EventKind.TRANSACTION,
         key=data.order_number,
@@ -175,7 +174,8 @@ def _transaction_report(data: TransactionInput) -> _Report:
     )
 
 
-def _lead_report(data: LeadInput) -> _Report:
+def _lead_report(payload: Any) -> _Report:
+    data = parse_lead(payload)
     return _Report(
         kind=EventKind.LEAD,
         key=data.reference,
@@ -203,12 +203,7 @@ def record_transaction(
     created is False for a replay of the same report. Raises ConversionRefused, having
     written nothing, otherwise.
     """
-    outcome = _record(
-        _transaction_report(parse_transaction(payload)),
-        source,
-        store,
-        parse_idempotency_key(idempotency_key),
-    )
+    outcome = _record(_transaction_report(payload), source, store, idempotency_key)
     return outcome.conversion, outcome.created
 
 
@@ -220,9 +215,7 @@ def record_lead(
     idempotency_key: str | None = None,
 ) -> tuple[Conversion, bool]:
     """Validate, attribute and store a lead (event, click, reference, voucher)."""
-    outcome = _record(
-        _lead_report(parse_lead(payload)), source, store, parse_idempotency_key(idempotency_key)
-    )
+    outcome = _record(_lead_report(payload), source, store, idempotency_key)
     return outcome.conversion, outcome.created
 
 
@@ -230,12 +223,7 @@ def record_transaction_document(
     payload: Any, *, store: Store, idempotency_key: str | None = None
 ) -> tuple[dict[str, Any], bool]:
     """`record_transaction` for the store API: answers the conversion's document."""
-    outcome = _record(
-        _transaction_report(parse_transaction(payload)),
-        ConversionSource.API,
-        store,
-        parse_idempotency_key(idempotency_key),
-    )
+    outcome = _record(_transaction_report(payload), ConversionSource.API, store, idempotency_key)
     return outcome.document, outcome.created
 
 
@@ -243,12 +231,7 @@ def record_lead_document(
     payload: Any, *, store: Store, idempotency_key: str | None = None
 ) -> tuple[dict[str, Any], bool]:
     """`record_lead` for the store API: answers the conversion's document."""
-    outcome = _record(
-        _lead_report(parse_lead(payload)),
-        ConversionSource.API,
-        store,
-        parse_idempotency_key(idempotency_key),
-    )
+    outcome = _record(_lead_report(payload), ConversionSource.API, store, idempotency_key)
     return outcome.document, outcome.created
 
 
@@ -262,6 +245,7 @@ class _Outcome:
 def _record(
     report: _Report, source: ConversionSource, store: Store | None, idempotency_key: str | None
 ) -> _Outcome:
+    idempotency_key = parse_idempotency_key(idempotency_key)
     click = _attributable_click(report.click, store)
     program = click.program
     fingerprint = report.fingerprint()

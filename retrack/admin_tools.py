@@ -52,6 +52,11 @@ def parse_uuid(text: str) -> uuid.UUID | None:
         return None
 
 
+def fieldset_fields(fieldsets) -> list[str]:
+    """Every field named in `fieldsets`, in order: the read-only fields of a view-only page."""
+    return [field for _, options in fieldsets for field in options["fields"]]
+
+
 def newest_first_ordering(request: HttpRequest) -> list[str]:
     """Newest first, along the index the request's filters use.
 

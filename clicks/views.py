@@ -50,10 +50,8 @@ def answer_tracking_link(environ: Mapping[str, Any]) -> LinkAnswer:
     """Record the click of a tracking link request and answer its redirect or refusal page."""
     method = environ.get("REQUEST_METHOD", "")
     if method not in ALLOWED_METHODS:
-        answer = _page("clicks/method_not_allowed.html", 405)
-        return LinkAnswer(
-            405, [*answer.headers, ("Allow", ", ".join(ALLOWED_METHODS))], answer.body
-        )
+        allow = ("Allow", ", ".join(ALLOWED_METHODS))
+        return _page("clicks/method_not_allowed.html", 405, headers=[allow])
     try:
         # Decoded as Django decodes request.GET, with its limit on the number of fields.
         parameters = dict(QueryDict(get_bytes_from_wsgi(environ, "QUERY_STRING", "")).lists())
@@ -77,9 +75,11 @@ def answer_tracking_link(environ: Mapping[str, Any]) -> LinkAnswer:
         # The click was not stored, so the shopper is not redirected: a redirect without a
         # click would lose the cashback without anyone noticing. A 503 asks to try again.
         logger.exception("A click could not be stored; the shopper was asked to retry")
-        answer = _page("clicks/unavailable.html", 503, {"retry_url": _retry_url(environ)})
-        return LinkAnswer(
-            503, [*answer.headers, ("Retry-After", str(RETRY_AFTER_SECONDS))], answer.body
+        return _page(
+            "clicks/unavailable.html",
+            503,
+            {"retry_url": _retry_url(environ)},
+            headers=[("Retry-After", str(RETRY_AFTER_SECONDS))],
         )
     # As HttpResponseRedirect does: an IRI becomes a URI, and only the web's schemes pass.
     location = iri_to_uri(redirect.location)
@@ -118,11 +118,20 @@ def track_click(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _page(template: str, status: int, context: dict | None = None) -> LinkAnswer:
+def _page(
+    template: str,
+    status: int,
+    context: dict | None = None,
+    headers: list[tuple[str, str]] | None = None,
+) -> LinkAnswer:
     body = render_to_string(template, context or {}).encode()
     return LinkAnswer(
         status,
-        [("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store")],
+        [
+            ("Content-Type", "text/html; charset=utf-8"),
+            ("Cache-Control", "no-store"),
+            *(headers or []),
+        ],
         body,
     )
 

@@ -1,13 +1,13 @@
 import pytest
 from django.core.handlers.wsgi import WSGIRequest
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.http import HttpResponse
 from django.test.client import Client, ClientHandler
 
 from clicks.selectors import forget_click_routes
 from retrack.handlers import TRACKING_LINK_PATH
 from retrack.wsgi import application
+from tests.wsgi import serve
 
 
 @pytest.fixture(autouse=True)
@@ -41,23 +41,11 @@ class ProductionRoutingHandler(ClientHandler):
     def __call__(self, environ):
         if environ.get("PATH_INFO") != TRACKING_LINK_PATH:
             return super().__call__(environ)
-        # As Django's test handler does: a request must not close the test's transaction.
-        request_started.disconnect(close_old_connections)
-        request_finished.disconnect(close_old_connections)
-        answer = {}
-
-        def start_response(status, headers, exc_info=None):
-            answer.update(status=int(status.split()[0]), headers=headers)
-
-        try:
-            body = b"".join(application(environ, start_response))
-        finally:
-            request_started.connect(close_old_connections)
-            request_finished.connect(close_old_connections)
-        response = HttpResponse(body, status=answer["status"])
+        status, headers, body = serve(application, environ)
+        response = HttpResponse(body, status=int(status.split()[0]))
         for name in list(response.headers):
             del response.headers[name]
-        for name, value in answer["headers"]:
+        for name, value in headers:
             response.headers[name] = value
         # The test client reads the request back from its response.
         response.wsgi_request = WSGIRequest(environ)

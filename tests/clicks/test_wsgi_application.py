@@ -10,7 +10,6 @@ import pytest
 from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
 from django.http import HttpResponse
 from django.middleware.security import SecurityMiddleware
 from django.test import Client, RequestFactory
@@ -19,18 +18,9 @@ from clicks.models import Click
 from retrack.handlers import TrackingLinkRouter, is_secure, security_headers
 from retrack.wsgi import application
 from tests.factories import AdmissionFactory
+from tests.wsgi import serve
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def keep_the_test_connection():
-    """As Django's test client does: the handler must not close the test's transaction."""
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
 
 
 def call(
@@ -49,14 +39,8 @@ def call(
         "wsgi.errors": io.StringIO(),
         **extra,
     }
-    answer: dict = {}
-
-    def start_response(status, headers, exc_info=None):
-        answer["status"] = status
-        answer["headers"] = dict(headers)
-
-    body = b"".join(wsgi(environ, start_response))
-    return answer["status"], answer["headers"], body
+    status, headers, body = serve(wsgi, environ)
+    return status, dict(headers), body
 
 
 def link_query(ref: str = "38315327") -> str:

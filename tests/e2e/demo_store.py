@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from stores.models import Program
 from stores.snippets import program_snippets, tag_loader_snippet
+from tests.factories import ProgramFactory
 
 STORE_HOST = "127.0.0.2"
 PARTNER_HOST = "127.0.0.3"
@@ -80,6 +81,16 @@ def _page(title: str, head: str = "", body: str = "") -> str:
 # The shopper leaves the confirmation page as soon as it has loaded: the report must
 # survive that (sendBeacon), not rely on the page staying open.
 LEAVE_AT_ONCE = '<script>addEventListener("load", () => location.replace("/thanks"));</script>'
+
+
+def store_program(site: Site, *, redirect_page: bool = True, **fields) -> Program:
+    """A program whose landing page, allowed domain and redirect page are on this site."""
+    return ProgramFactory(
+        landing_url=site.url("/"),
+        allowed_domains=[site.origin.removeprefix("http://")],
+        redirect_page_url=site.url("/retrack") if redirect_page else "",
+        **fields,
+    )
 
 
 def install_store(site: Site, program: Program) -> None:

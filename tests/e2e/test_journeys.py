@@ -21,14 +21,13 @@ from partners.models import Partner
 from stores.models import Program
 from stores.services import issue_store_token
 from stores.snippets import program_snippets
-from tests.e2e.demo_store import Site, install_store, partner_page
+from tests.e2e.demo_store import Site, install_store, partner_page, store_program
 from tests.factories import (
     AdmissionFactory,
     ClickFactory,
     EventFactory,
     LeadEventFactory,
     PartnerFactory,
-    ProgramFactory,
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -44,12 +43,8 @@ class DemoShop:
 
 
 def _demo_shop(store_site: Site, *, redirect_page: bool) -> DemoShop:
-    program = ProgramFactory(
-        name="Demo Store SE",
-        currency="SEK",
-        landing_url=store_site.url("/"),
-        allowed_domains=[store_site.origin.removeprefix("http://")],
-        redirect_page_url=store_site.url("/retrack") if redirect_page else "",
+    program = store_program(
+        store_site, redirect_page=redirect_page, name="Demo Store SE", currency="SEK"
     )
     EventFactory(program=program, name="Shoes", percent=Decimal("8"))
     EventFactory(program=program, name="Socks", percent=Decimal("5"))

@@ -2,8 +2,8 @@
 
 import pytest
 
-from tests.e2e.demo_store import install_store
-from tests.factories import EventFactory, ProgramFactory
+from tests.e2e.demo_store import install_store, store_program
+from tests.factories import EventFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -12,11 +12,7 @@ CLICK = "0190b8e4-5a1c-7d3e-8f00-123456789abc"
 
 @pytest.fixture
 def store(store_site):
-    program = ProgramFactory(
-        landing_url=store_site.url("/"),
-        allowed_domains=[store_site.origin.removeprefix("http://")],
-        redirect_page_url=store_site.url("/retrack"),
-    )
+    program = store_program(store_site)
     EventFactory(program=program)
     install_store(store_site, program)
     return program

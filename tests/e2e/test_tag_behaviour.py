@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 
 from conversions.models import Conversion
-from tests.e2e.demo_store import install_store
-from tests.factories import ClickFactory, EventFactory, LeadEventFactory, ProgramFactory
+from tests.e2e.demo_store import install_store, store_program
+from tests.factories import ClickFactory, EventFactory, LeadEventFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -17,11 +17,7 @@ TAG_READY = "() => typeof window.re === 'function' && !('q' in window.re)"
 
 @pytest.fixture
 def store(store_site):
-    program = ProgramFactory(
-        landing_url=store_site.url("/"),
-        allowed_domains=[store_site.origin.removeprefix("http://")],
-        redirect_page_url=store_site.url("/retrack"),
-    )
+    program = store_program(store_site)
     EventFactory(program=program, name="Shoes", percent=Decimal("8"))
     LeadEventFactory(program=program, name="Newsletter", fixed_amount=4000)
     install_store(store_site, program)

@@ -121,6 +121,7 @@ def template_snapshot(
             currency="SEK",
             vouchers=["SUMMER10"],
             source="api",
+            confirmed=True,
         )
         breakdown = []
         for position, (reference, name, quantity, price, vat) in enumerate(lines):

@@ -13,10 +13,18 @@ from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 
 from clicks.models import Click
+from conversions.admin_review import (
+    ConversionFlagInline,
+    clear_conversion_flags,
+    has_open_flags,
+    needing_review,
+    open_flag_codes,
+    with_open_flags,
+)
 from conversions.commission import FIXED_PER_CONVERSION, FIXED_PER_UNIT, PERCENT_OF_NET
 from conversions.exports import conversion_csv_rows, csv_lines
 from conversions.forms import RejectForm, ReportForm
-from conversions.models import Conversion, ConversionChange, ProductLine
+from conversions.models import Conversion, ConversionChange, ConversionForReview, ProductLine
 from conversions.reports import chart_bars, program_daily_report
 from conversions.services import ConversionRefused, approve_conversion, reject_conversion
 from retrack.admin_tools import (
@@ -119,6 +127,7 @@ class ConversionAdmin(admin.ModelAdmin):
         "order_sum_display",
         "commission_display",
         "source",
+        open_flag_codes,
         "age",
         "click_ref",
     ]
@@ -133,7 +142,7 @@ class ConversionAdmin(admin.ModelAdmin):
     show_full_result_count = False
     show_facets = ShowFacets.NEVER
     sortable_by: list[str] = []
-    actions = ["approve_conversions", "reject_conversions", "export_csv"]
+    actions = ["approve_conversions", "reject_conversions", clear_conversion_flags, "export_csv"]
     fieldsets = [
         (
             None,
@@ -149,6 +158,7 @@ class ConversionAdmin(admin.ModelAdmin):
                     "order_number",
                     "reference",
                     "source",
+                    "confirmed",
                     "created_at",
                     "updated_at",
                 ]
@@ -170,10 +180,16 @@ class ConversionAdmin(admin.ModelAdmin):
     ]
     # Everything shown is read-only: changes go through the approve and reject actions.
     readonly_fields = fieldset_fields(fieldsets)
-    inlines = [ProductLineInline, ConversionChangeInline]
+    inlines = [ConversionFlagInline, ProductLineInline, ConversionChangeInline]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("program", "partner", "click", "event")
+        queryset = (
+            super().get_queryset(request).select_related("program", "partner", "click", "event")
+        )
+        if request.resolver_match and request.resolver_match.url_name.endswith("_changelist"):
+            # The list's flag column; a conversion's page shows its flags in an inline.
+            queryset = with_open_flags(queryset)
+        return queryset
 
     def get_ordering(self, request):
         return newest_first_ordering(request)
@@ -265,12 +281,12 @@ class ConversionAdmin(admin.ModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         # Nothing on the page is edited in place: status changes go through the actions.
+        decisions = [("approve_conversions", "Approve"), ("reject_conversions", "Reject…")]
+        if has_open_flags(object_id):
+            decisions = [("clear_conversion_flags", "Clear flags…"), decisions[1]]
         extra_context = {
             **(extra_context or {}),
-            "decision_actions": [
-                ("approve_conversions", "Approve"),
-                ("reject_conversions", "Reject…"),
-            ],
+            "decision_actions": decisions,
             "show_save": False,
             "show_save_and_continue": False,
             "show_save_and_add_another": False,
@@ -336,20 +352,26 @@ class ConversionAdmin(admin.ModelAdmin):
     def _decide_each(self, request, queryset, decide, done: str, **arguments) -> None:
         """Apply an approve/reject service to each conversion and tell the operator the tally."""
         actor = f"operator:{request.user.get_username()}"
-        changed = not_pending = 0
+        changed = not_pending = flagged = 0
         for conversion in queryset.order_by("pk"):
             try:
                 decide(conversion, actor=actor, **arguments)
             except ConversionRefused as refused:
-                if refused.code != "conversion_not_pending":
+                if refused.code == "conversion_flagged":
+                    flagged += 1
+                elif refused.code == "conversion_not_pending":
+                    not_pending += 1
+                else:
                     raise
-                not_pending += 1
             else:
                 changed += 1
         text = f"{done} {changed} conversion(s)."
         if not_pending:
             text += f" {not_pending} not pending (already approved or rejected): left as they were."
-        self.message_user(request, text, messages.WARNING if not_pending else messages.SUCCESS)
+        if flagged:
+            text += f" {flagged} held by flags: clear their flags first, or reject them."
+        warn = not_pending or flagged
+        self.message_user(request, text, messages.WARNING if warn else messages.SUCCESS)
 
     def _back_to(self, request, queryset):
         """Back to the conversion's page when the decision was made there, else to the list."""
@@ -473,3 +495,18 @@ def _overview_charts(report) -> list[dict]:
             }
         )
     return charts
+
+
+@admin.register(ConversionForReview)
+class ConversionForReviewAdmin(ConversionAdmin):
+    """Needs review: pending conversions held by an open flag, oldest first."""
+
+    change_list_template = "admin/change_list.html"
+    list_filter = ["program", "partner", "source", "kind"]
+    actions = [clear_conversion_flags, "reject_conversions"]
+
+    def get_queryset(self, request):
+        return needing_review(super().get_queryset(request))
+
+    def get_ordering(self, request):
+        return ["created_at", "pk"]

@@ -48,3 +48,14 @@ class ReportForm(forms.Form):
             elif (end - start).days >= MAX_REPORT_DAYS:
                 self.add_error("end", f"A report covers at most {MAX_REPORT_DAYS} days.")
         return cleaned
+
+
+class ClearFlagsForm(forms.Form):
+    reason = forms.CharField(
+        label="Why it is fine",
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        max_length=REASON_MAX_LENGTH,
+        help_text="Kept in each conversion's history. Cleared conversions are approved "
+        "automatically when their validation period has passed, unless rejected.",
+        error_messages={"required": "Say why the flags can be cleared."},
+    )

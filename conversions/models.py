@@ -19,6 +19,11 @@ class ConversionStatus(models.TextChoices):
 class ConversionSource(models.TextChoices):
     API = "api", "Store API"
     SCRIPT = "script", "Browser tag"
+    PIXEL = "pixel", "Image pixel"
+
+
+# The channels a shopper's browser reports through: anyone holding a click can imitate them.
+BROWSER_SOURCES = (ConversionSource.SCRIPT, ConversionSource.PIXEL)
 
 
 class Conversion(models.Model):
@@ -46,6 +51,10 @@ class Conversion(models.Model):
     currency = models.CharField(max_length=3)
     vouchers = models.JSONField(default=list, blank=True)
     source = models.CharField(max_length=6, choices=ConversionSource.choices)
+    confirmed = models.BooleanField(
+        default=False,
+        help_text="The store's server reported or confirmed it through the store API.",
+    )
     idempotency_key = models.CharField(max_length=255, null=True, blank=True, editable=False)  # noqa: DJ001
     payload_fingerprint = models.CharField(
         max_length=64,
@@ -86,6 +95,10 @@ class Conversion(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(commission__gte=0), name="conversion_commission_non_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(confirmed=True) | ~Q(source=ConversionSource.API),
+                name="conversion_api_report_confirmed",
             ),
         ]
         indexes = [
@@ -136,6 +149,8 @@ class ChangeAction(models.TextChoices):
     AMENDED = "amended", "Amended"
     APPROVED = "approved", "Approved"
     REJECTED = "rejected", "Rejected"
+    # An operator cleared a flag: a held conversion may become auto-approvable again.
+    REVIEWED = "reviewed", "Reviewed"
 
 
 class ConversionChange(models.Model):
@@ -180,3 +195,91 @@ class ChangeCounter(models.Model):
 
     def __str__(self) -> str:
         return f"last change #{self.last_sequence}"
+
+
+class FlagCode(models.TextChoices):
+    LIMIT_EXCEEDED = "limit_exceeded", "Over a program limit"
+    BOT_CLICK = "bot_click", "The click looked like a bot"
+    CLICK_REUSED = "click_reused", "Too many conversions on one click"
+    TOO_FAST = "too_fast", "Too soon after the click"
+
+
+class ConversionFlag(models.Model):
+    """A reason to hold a conversion for review: never auto-approved while one is open.
+
+    An operator clears a flag (it stays, with who cleared it and when) or rejects the
+    conversion. At most one open flag of each code per conversion.
+    """
+
+    conversion = models.ForeignKey(Conversion, on_delete=models.CASCADE, related_name="flags")
+    code = models.CharField(max_length=20, choices=FlagCode.choices)
+    reason = models.TextField(help_text="Why it was raised, for the operator and the store.")
+    raised_at = models.DateTimeField(default=timezone.now, editable=False)
+    cleared_at = models.DateTimeField(null=True, blank=True, editable=False)
+    cleared_by = models.CharField(max_length=200, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["conversion", "raised_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversion", "code"],
+                condition=Q(cleared_at__isnull=True),
+                name="flag_open_unique_per_code",
+            ),
+            models.CheckConstraint(condition=Q(code__in=FlagCode.values), name="flag_code_known"),
+            models.CheckConstraint(
+                condition=(
+                    Q(cleared_at__isnull=True, cleared_by="")
+                    | (
+                        Q(cleared_at__isnull=False, cleared_at__gte=F("raised_at"))
+                        & ~Q(cleared_by="")
+                    )
+                ),
+                name="flag_cleared_by_someone",
+            ),
+        ]
+        indexes = [
+            # The review list and the auto-approval job look for open flags only.
+            models.Index(
+                fields=["conversion"],
+                condition=Q(cleared_at__isnull=True),
+                name="flag_open_conversion",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} on {self.conversion_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.cleared_at is None
+
+
+class ConversionForReview(Conversion):
+    """The back office's "needs review" list: pending conversions with an open flag."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "conversion to review"
+        verbose_name_plural = "needs review"
+
+
+class ThrottleCount(models.Model):
+    """How many browser reports one key (an IP address, a click) sent in one window.
+
+    Shared by every worker process: each report adds one with a single atomic upsert
+    (`conversions.throttles`), so the limit holds however many workers serve the tag.
+    """
+
+    key = models.CharField(max_length=100)
+    window = models.BigIntegerField(help_text="The fixed window's number: Unix time // length.")
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["key", "window"], name="throttle_key_window_unique"),
+        ]
+        indexes = [models.Index(fields=["window"], name="throttle_window")]
+
+    def __str__(self) -> str:
+        return f"{self.key} @ {self.window}: {self.count}"

@@ -8,7 +8,8 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
-from conversions.models import Conversion, ProductLine
+from conversions.models import Conversion, ConversionFlag, ProductLine
+from conversions.trust import auto_approve_at
 from stores.models import EventKind
 
 
@@ -17,8 +18,27 @@ def conversions_with_relations() -> QuerySet[Conversion]:
     return Conversion.objects.select_related(
         "click", "partner", "program__store", "event"
     ).prefetch_related(
-        Prefetch("lines", queryset=ProductLine.objects.select_related("event").order_by("position"))
+        Prefetch(
+            "lines", queryset=ProductLine.objects.select_related("event").order_by("position")
+        ),
+        Prefetch(
+            "flags",
+            queryset=ConversionFlag.objects.filter(cleared_at__isnull=True).order_by(
+                "raised_at", "pk"
+            ),
+            to_attr="open_flags",
+        ),
     )
+
+
+def open_flags(conversion: Conversion) -> list[ConversionFlag]:
+    """The conversion's open flags, oldest first (prefetched by `conversions_with_relations`)."""
+    prefetched = getattr(conversion, "open_flags", None)
+    if prefetched is not None:
+        return prefetched
+    if conversion.pk is None:
+        return []
+    return list(conversion.flags.filter(cleared_at__isnull=True).order_by("raised_at", "pk"))
 
 
 def _iso(moment) -> str | None:
@@ -26,15 +46,21 @@ def _iso(moment) -> str | None:
 
 
 def conversion_document(
-    conversion: Conversion, lines: list[ProductLine] | None = None
+    conversion: Conversion,
+    lines: list[ProductLine] | None = None,
+    flags: list[ConversionFlag] | None = None,
 ) -> dict[str, Any]:
-    """The conversion as the contract (section 4) shows it, in snake_case.
+    """The conversion as the contract (section 4) shows it, in snake_case, without `flags`.
 
-    `lines`, when given, are the conversion's product lines (with their events) in order;
-    otherwise they are read through `conversion.lines`.
+    This is what partners see (their feed stores it): a flagged conversion shows only as
+    pending with `auto_approve_at` null. The store API adds the flags
+    (`store_conversion_document`). `lines` and `flags`, when given, are the conversion's
+    product lines (with their events) in order and its open flags; otherwise they are read.
     """
     if lines is None:
         lines = list(conversion.lines.all())
+    if flags is None:
+        flags = open_flags(conversion)
     click = conversion.click
     program = conversion.program
     store = program.store
@@ -71,6 +97,8 @@ def conversion_document(
             ],
             "event": {"uuid": str(conversion.event.uuid), "name": conversion.event.name},
             "source": str(conversion.source),
+            "confirmed": conversion.confirmed,
+            "auto_approve_at": _iso(auto_approve_at(conversion, has_open_flags=bool(flags))),
             "created_at": _iso(conversion.created_at),
             "updated_at": _iso(conversion.updated_at),
             "click": {
@@ -95,3 +123,25 @@ def conversion_document(
         }
     )
     return document
+
+
+def flag_document(flag: ConversionFlag) -> dict[str, Any]:
+    """A flag as the store API shows it."""
+    return {"code": str(flag.code), "reason": flag.reason, "raised_at": _iso(flag.raised_at)}
+
+
+def store_conversion_document(
+    conversion: Conversion,
+    lines: list[ProductLine] | None = None,
+    flags: list[ConversionFlag] | None = None,
+    document: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The conversion as the store API shows it: `conversion_document` plus its open flags.
+
+    `document`, when given, is the conversion's `conversion_document`, already built.
+    """
+    if flags is None:
+        flags = open_flags(conversion)
+    if document is None:
+        document = conversion_document(conversion, lines=lines, flags=flags)
+    return {**document, "flags": [flag_document(flag) for flag in flags]}

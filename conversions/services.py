@@ -45,7 +45,12 @@ from conversions.payloads import (
     parse_transaction,
 )
 from conversions.refusals import ConversionRefused, invalid
-from conversions.selectors import conversion_document, conversions_with_relations
+from conversions.selectors import (
+    conversion_document,
+    conversions_with_relations,
+    store_conversion_document,
+)
+from conversions.trust import auto_approvable, open_flags_exist
 from stores.models import Event, EventKind, Program, Store
 
 __all__ = [
@@ -275,6 +280,7 @@ def _record(
         currency=program.currency,
         vouchers=list(report.vouchers),
         source=source,
+        confirmed=source == ConversionSource.API,
         idempotency_key=idempotency_key,
         payload_fingerprint=fingerprint,
         created_at=now,
@@ -289,14 +295,16 @@ def _record(
             conversion.save(force_insert=True)
             ProductLine.objects.bulk_create(lines)
             # Built from the rows just written, with their relations at hand: no re-read.
-            document = conversion_document(conversion, lines=lines)
+            document = conversion_document(conversion, lines=lines, flags=[])
             record_change(conversion, action=ChangeAction.CREATED, actor=actor, document=document)
     except IntegrityError:
         winner = _find_existing(program, report, idempotency_key)
         if winner is None:
             raise
         return _replay(winner, report, fingerprint)
-    return _Outcome(conversion, document, True)
+    return _Outcome(
+        conversion, store_conversion_document(conversion, flags=[], document=document), True
+    )
 
 
 def _attribute(report: _Report, click: Click, now: datetime) -> tuple[Event, list[Event]]:
@@ -365,7 +373,7 @@ def _replay(existing: Conversion, report: _Report, fingerprint: str) -> _Outcome
     )
     if same_key and existing.payload_fingerprint == fingerprint:
         stored = conversions_with_relations().get(pk=existing.pk)
-        return _Outcome(stored, conversion_document(stored), False)
+        return _Outcome(stored, store_conversion_document(stored), False)
     plural = "transactions" if existing.kind == EventKind.TRANSACTION else "leads"
     if not same_key:
         raise ConversionRefused(
@@ -584,7 +592,8 @@ def amend_lead(conversion: Conversion, payload: Any, *, actor: str) -> Conversio
 
 
 def approve_conversion(conversion: Conversion, *, actor: str, reason: str = "") -> Conversion:
-    """Approve a pending conversion; 409 `conversion_not_pending` otherwise."""
+    """Approve a pending conversion; 409 `conversion_not_pending` otherwise, and 409
+    `conversion_flagged` while a flag holds it (clear the flags or reject it)."""
     return _decide(conversion, ConversionStatus.APPROVED, actor, _clean_reason(reason, False))
 
 
@@ -613,14 +622,21 @@ def _clean_reason(reason: Any, required: bool) -> str:
 def _decide(conversion: Conversion, status: ConversionStatus, actor: str, reason: str):
     now = timezone.now()
     with transaction.atomic():
-        # Conditional on still pending: of two racing decisions, exactly one applies.
-        updated = Conversion.objects.filter(
-            pk=conversion.pk, status=ConversionStatus.PENDING
-        ).update(status=status, status_reason=reason, updated_at=now)
+        # Conditional on still pending: of two racing decisions, exactly one applies. An
+        # approval is also conditional on no open flag, in the same statement.
+        deciding = Conversion.objects.filter(pk=conversion.pk, status=ConversionStatus.PENDING)
+        if status == ConversionStatus.APPROVED:
+            deciding = deciding.filter(~Q(open_flags_exist()))
+        updated = deciding.update(status=status, status_reason=reason, updated_at=now)
         if not updated:
             current = Conversion.objects.filter(pk=conversion.pk).values_list("status", flat=True)
             conversion.status = current.first() or conversion.status
             _refuse_unless_pending(conversion)
+            raise ConversionRefused(
+                409,
+                "conversion_flagged",
+                "A flag holds the conversion for review: clear its flags first, or reject it.",
+            )
         conversion.status = status
         conversion.status_reason = reason
         conversion.updated_at = now
@@ -640,21 +656,24 @@ def _decide(conversion: Conversion, status: ConversionStatus, actor: str, reason
 def approve_due_conversions(*, now: datetime | None = None, batch_size: int = 500) -> int:
     """Approve every pending conversion whose program's validation period has passed.
 
+    Conversions held by a flag, or reported only by a browser on a program that needs the
+    store's confirmation, are left for a person (`conversions.trust.auto_approvable`).
     Each approval is its own short transaction and is conditional on the conversion still
-    being pending, so the job can be rerun or run twice at once: a conversion is approved
-    (and recorded) exactly once. Returns how many this run approved.
+    being pending and unflagged, so the job can be rerun or run twice at once: a
+    conversion is approved (and recorded) exactly once. Returns how many this run approved.
     """
     now = now or timezone.now()
     approved = 0
-    for program in Program.objects.only("pk", "validation_days").order_by("pk"):
+    programs = Program.objects.only("pk", "validation_days", "script_needs_confirmation")
+    for program in programs.order_by("pk"):
         cutoff = now - timedelta(days=program.validation_days)
         reason = f"Validation period of {program.validation_days} days passed."
         last_pk = 0
         while True:
             batch = list(
                 Conversion.objects.filter(
+                    auto_approvable(program),
                     program=program,
-                    status=ConversionStatus.PENDING,
                     created_at__lte=cutoff,
                     pk__gt=last_pk,
                 )
@@ -667,7 +686,7 @@ def approve_due_conversions(*, now: datetime | None = None, batch_size: int = 50
                 try:
                     _decide(conversion, ConversionStatus.APPROVED, AUTO_APPROVAL_ACTOR, reason)
                 except ConversionRefused:
-                    continue  # decided meanwhile by the store, an operator or another run
+                    continue  # decided (or flagged) meanwhile by someone or another run
                 approved += 1
             last_pk = batch[-1].pk
     return approved

@@ -102,6 +102,22 @@ class ProgramAdmin(admin.ModelAdmin):
             {"fields": ["landing_url", "allowed_domains", "redirect_page_url"]},
         ),
         ("Periods (days)", {"fields": ["attribution_days", "validation_days"]}),
+        (
+            "Trust and fraud",
+            {
+                "description": "A browser report over a limit is stored but held for review; "
+                "a store API report over one is refused (422 limit_exceeded). Amounts in "
+                "minor units.",
+                "fields": [
+                    "max_order_sum",
+                    "max_line_quantity",
+                    "max_commission",
+                    "max_conversions_per_click_per_day",
+                    "min_seconds_to_conversion",
+                    "script_needs_confirmation",
+                ],
+            },
+        ),
         ("Identity", {"fields": ["uuid", "created_at"]}),
     ]
 

@@ -79,6 +79,12 @@ class ProgramForm(forms.ModelForm):
             "redirect_page_url",
             "attribution_days",
             "validation_days",
+            "max_order_sum",
+            "max_line_quantity",
+            "max_commission",
+            "max_conversions_per_click_per_day",
+            "min_seconds_to_conversion",
+            "script_needs_confirmation",
         ]
 
     def clean_currency(self) -> str:

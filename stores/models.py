@@ -1,5 +1,6 @@
 import uuid
 
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -19,6 +20,13 @@ class Store(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+DEFAULT_MAX_ORDER_SUM = 10_000_000
+DEFAULT_MAX_LINE_QUANTITY = 1000
+DEFAULT_MAX_COMMISSION = 1_000_000
+DEFAULT_MAX_CONVERSIONS_PER_CLICK_PER_DAY = 3
+DEFAULT_MIN_SECONDS_TO_CONVERSION = 10
 
 
 class ProgramStatus(models.TextChoices):
@@ -58,6 +66,38 @@ class Program(models.Model):
     status = models.CharField(
         max_length=10, choices=ProgramStatus.choices, default=ProgramStatus.ACTIVE
     )
+    # Trust (contract section 5): a browser report over a limit is stored and flagged for
+    # review, a store API report over one is refused. Defaults are generous for a shop and
+    # small for an attacker; operators tune them per program.
+    max_order_sum = models.BigIntegerField(
+        default=DEFAULT_MAX_ORDER_SUM,
+        validators=[MinValueValidator(0)],
+        help_text="The largest order sum, in minor units (10000000 means 100 000.00).",
+    )
+    max_line_quantity = models.PositiveIntegerField(
+        default=DEFAULT_MAX_LINE_QUANTITY,
+        validators=[MinValueValidator(1)],
+        help_text="The largest quantity on one product line.",
+    )
+    max_commission = models.BigIntegerField(
+        default=DEFAULT_MAX_COMMISSION,
+        validators=[MinValueValidator(0)],
+        help_text="The largest commission on one conversion, in minor units.",
+    )
+    max_conversions_per_click_per_day = models.PositiveSmallIntegerField(
+        default=DEFAULT_MAX_CONVERSIONS_PER_CLICK_PER_DAY,
+        validators=[MinValueValidator(1)],
+        help_text="More conversions than this on one click within 24 hours are flagged.",
+    )
+    min_seconds_to_conversion = models.PositiveIntegerField(
+        default=DEFAULT_MIN_SECONDS_TO_CONVERSION,
+        help_text="A conversion sooner than this after its click is flagged.",
+    )
+    script_needs_confirmation = models.BooleanField(
+        default=False,
+        help_text="Never approve automatically what only the browser tag or pixel reported: "
+        "the store's server must report or confirm it through the store API.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
@@ -66,6 +106,15 @@ class Program(models.Model):
             models.UniqueConstraint(fields=["store", "name"], name="program_name_unique_in_store"),
             models.CheckConstraint(
                 condition=Q(currency__regex=r"^[A-Z]{3}$"), name="program_currency_iso4217"
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    max_order_sum__gte=0,
+                    max_commission__gte=0,
+                    max_line_quantity__gte=1,
+                    max_conversions_per_click_per_day__gte=1,
+                ),
+                name="program_limits_valid",
             ),
         ]
 

@@ -1,5 +1,6 @@
 """factory_boy factories for every model; tests build their data from these."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import factory
@@ -74,7 +75,9 @@ class ClickFactory(factory.django.DjangoModelFactory):
     ip_address = "192.0.2.10"
     browser = "Mozilla/5.0 (X11; Linux x86_64) Chrome/120"
     referer = "https://www.refunder.se/"
-    created_at = factory.LazyFunction(timezone.now)
+    # A few minutes ago, as a shopper's click before checkout: a conversion at once after
+    # its click would be flagged `too_fast`.
+    created_at = factory.LazyFunction(lambda: timezone.now() - timedelta(minutes=5))
 
 
 class ConversionFactory(factory.django.DjangoModelFactory):
@@ -94,6 +97,7 @@ class ConversionFactory(factory.django.DjangoModelFactory):
     commission = 648
     currency = "SEK"
     source = ConversionSource.API
+    confirmed = factory.LazyAttribute(lambda conversion: conversion.source == ConversionSource.API)
 
 
 class ProductLineFactory(factory.django.DjangoModelFactory):

@@ -34,6 +34,8 @@ _CLICK_DOCUMENT = {
 _COMMON = {
     "event": {"uuid": SHOES, "name": "Shoes"},
     "source": "api",
+    "confirmed": True,
+    "auto_approve_at": "2027-01-04T09:30:02.511000Z",
     "created_at": "2026-11-20T09:30:02.511000Z",
     "updated_at": "2026-11-20T09:30:02.511000Z",
     "click": _CLICK_DOCUMENT,
@@ -45,6 +47,12 @@ _COMMON = {
     "advertiser": {"uuid": "6c8f2a31-4d5e-4f60-9bac-1d2e3f4a5b6c", "name": "Awesome Store"},
     "program": {"uuid": "7d9a3b42-5e6f-4071-acbd-2e3f4a5b6c7d", "name": "Awesome Store SE"},
 }
+
+
+def _for_store(document: dict) -> dict:
+    """A conversion as the store API shows it: with its (here: no) open flags."""
+    return {**document, "flags": []}
+
 
 TRANSACTION_BODY = {
     "event": SHOES,
@@ -280,7 +288,7 @@ CREATE_TRANSACTION = {
         OpenApiExample("The worked example", value=TRANSACTION_BODY, request_only=True),
         OpenApiExample(
             "Stored",
-            value={"data": TRANSACTION_DOCUMENT},
+            value={"data": _for_store(TRANSACTION_DOCUMENT)},
             response_only=True,
             status_codes=["201", "200"],
         ),
@@ -313,7 +321,7 @@ CREATE_LEAD = {
         OpenApiExample("A newsletter sign-up", value=LEAD_BODY, request_only=True),
         OpenApiExample(
             "Stored",
-            value={"data": LEAD_DOCUMENT},
+            value={"data": _for_store(LEAD_DOCUMENT)},
             response_only=True,
             status_codes=["201", "200"],
         ),
@@ -344,7 +352,7 @@ def _lookup(kind: str, parameter: str, document: dict, example_key: str) -> dict
         ],
         "responses": _responses({200: ConversionEnvelope}, 404),
         "examples": [
-            OpenApiExample("Found", value={"data": document}, response_only=True),
+            OpenApiExample("Found", value={"data": _for_store(document)}, response_only=True),
             _NOT_FOUND,
             _UNAUTHENTICATED,
         ],
@@ -362,7 +370,7 @@ def _get(kind: str, document: dict) -> dict:
         "tags": [f"store: {kind}s"],
         "responses": _responses({200: ConversionEnvelope}, 404),
         "examples": [
-            OpenApiExample("Found", value={"data": document}, response_only=True),
+            OpenApiExample("Found", value={"data": _for_store(document)}, response_only=True),
             _NOT_FOUND,
         ],
     }
@@ -406,7 +414,7 @@ AMEND_TRANSACTION = {
             value={"status": "rejected", "reason": "Order cancelled by the customer"},
             request_only=True,
         ),
-        OpenApiExample("Amended", value={"data": _RETURNED}, response_only=True),
+        OpenApiExample("Amended", value={"data": _for_store(_RETURNED)}, response_only=True),
         _INVALID,
         _NOT_FOUND,
         _NOT_PENDING,
@@ -427,7 +435,16 @@ AMEND_LEAD = {
         ),
         OpenApiExample(
             "Rejected",
-            value={"data": {**LEAD_DOCUMENT, "status": "rejected", "reason": "Fake sign-up"}},
+            value={
+                "data": _for_store(
+                    {
+                        **LEAD_DOCUMENT,
+                        "status": "rejected",
+                        "reason": "Fake sign-up",
+                        "auto_approve_at": None,
+                    }
+                )
+            },
             response_only=True,
         ),
         _NOT_FOUND,

@@ -8,7 +8,12 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from conversions.commission import FIXED_PER_CONVERSION, FIXED_PER_UNIT, PERCENT_OF_NET
-from conversions.models import REFERENCE_MAX_LENGTH, ConversionSource, ConversionStatus
+from conversions.models import (
+    REFERENCE_MAX_LENGTH,
+    ConversionSource,
+    ConversionStatus,
+    FlagCode,
+)
 from conversions.payloads import MAX_PRODUCT_LINES, MAX_VOUCHERS, REASON_MAX_LENGTH
 from stores.models import EventKind
 
@@ -157,7 +162,17 @@ class ConversionDocument(serializers.Serializer):
     vouchers = serializers.ListField(child=serializers.CharField())
     products = ProductLineDocument(many=True)
     event = EventReference()
-    source = serializers.ChoiceField(choices=ConversionSource.choices)
+    source = serializers.ChoiceField(
+        choices=ConversionSource.choices, help_text="The channel that first reported it."
+    )
+    confirmed = serializers.BooleanField(
+        help_text="True once the store's server reported or confirmed it through the store API."
+    )
+    auto_approve_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the periodic job approves it unless it is rejected first; null when "
+        "it is decided or held for review.",
+    )
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     click = ClickDocument()
@@ -166,8 +181,22 @@ class ConversionDocument(serializers.Serializer):
     program = NamedReference()
 
 
+class FlagDocument(serializers.Serializer):
+    code = serializers.ChoiceField(choices=FlagCode.values)
+    reason = serializers.CharField()
+    raised_at = serializers.DateTimeField()
+
+
+class StoreConversionDocument(ConversionDocument):
+    """A conversion as the store API shows it: with its flags, which partners never see."""
+
+    flags = FlagDocument(
+        many=True, help_text="Open flags holding it for review; it is not auto-approved."
+    )
+
+
 class ConversionEnvelope(serializers.Serializer):
-    data = ConversionDocument()
+    data = StoreConversionDocument()
 
 
 class ErrorDetail(serializers.Serializer):

@@ -1,6 +1,6 @@
 """The store API (contract section 4): thin views over `conversions.services`.
 
-Each view parses the request, calls a service and answers `conversion_document` in
+Each view parses the request, calls a service and answers `store_conversion_document` in
 `{"data": …}`; refusals become the contract's error shape.
 """
 
@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 
 from conversions.api import docs
 from conversions.models import Conversion
-from conversions.selectors import conversion_document, conversions_with_relations
+from conversions.selectors import conversions_with_relations, store_conversion_document
 from conversions.services import (
     ConversionRefused,
     amend_lead,
@@ -93,7 +93,7 @@ class StoreApiView(APIView):
             )
         if not found:
             raise ApiError("not_found", "No such conversion.", status.HTTP_404_NOT_FOUND)
-        return Response({"data": conversion_document(found[0])})
+        return Response({"data": store_conversion_document(found[0])})
 
     def create(self, request: Request, record) -> Response:
         try:
@@ -128,7 +128,7 @@ class StoreApiDetailView(StoreApiView):
             amended = amend(conversion, _json_body(request), actor=self.actor)
         except ConversionRefused as refusal:
             raise _api_error(refusal) from None
-        return self.respond(conversion_document(amended))
+        return self.respond(store_conversion_document(amended))
 
 
 class TransactionsView(StoreApiView):
@@ -167,7 +167,7 @@ class TransactionDetailView(StoreApiDetailView):
 
     @extend_schema(**docs.GET_TRANSACTION)
     def get(self, request: Request, uuid) -> Response:
-        return self.respond(conversion_document(self.get_conversion(uuid)))
+        return self.respond(store_conversion_document(self.get_conversion(uuid)))
 
     @extend_schema(**docs.AMEND_TRANSACTION)
     def patch(self, request: Request, uuid) -> Response:
@@ -180,7 +180,7 @@ class LeadDetailView(StoreApiDetailView):
 
     @extend_schema(**docs.GET_LEAD)
     def get(self, request: Request, uuid) -> Response:
-        return self.respond(conversion_document(self.get_conversion(uuid)))
+        return self.respond(store_conversion_document(self.get_conversion(uuid)))
 
     @extend_schema(**docs.AMEND_LEAD)
     def patch(self, request: Request, uuid) -> Response:

@@ -33,6 +33,12 @@ def program_form(store, partner, **overrides) -> dict:
         "redirect_page_url": "https://www.awesome-store.example/retrack",
         "attribution_days": "30",
         "validation_days": "45",
+        # The limits' fields, as the page fills them in with the defaults.
+        "max_order_sum": "10000000",
+        "max_line_quantity": "1000",
+        "max_commission": "1000000",
+        "max_conversions_per_click_per_day": "3",
+        "min_seconds_to_conversion": "10",
         "events-TOTAL_FORMS": "2",
         "events-INITIAL_FORMS": "0",
         "events-MIN_NUM_FORMS": "0",

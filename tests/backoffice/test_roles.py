@@ -138,5 +138,6 @@ def test_an_operator_can_open_every_form_support_cannot(operator_client):
         "",
         "approve_conversions",
         "reject_conversions",
+        "clear_conversion_flags",
         "export_csv",
     ]

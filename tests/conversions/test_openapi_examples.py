@@ -5,7 +5,7 @@ from rest_framework.test import APIClient
 
 from conversions.api import docs
 from conversions.models import ConversionSource
-from conversions.selectors import conversion_document
+from conversions.selectors import conversion_document, store_conversion_document
 from conversions.services import record_lead, record_transaction
 from tests.conversions.helpers import lead_payload, transaction_payload
 
@@ -37,6 +37,6 @@ def test_the_documented_response_fields_are_those_of_real_answers(shop):
         transaction_payload(shop), source=ConversionSource.API, store=shop.store
     )
     schema = APIClient().get("/api/schema/", {"format": "json"}).json()
-    documented = schema["components"]["schemas"]["ConversionDocument"]["properties"]
+    documented = schema["components"]["schemas"]["StoreConversionDocument"]["properties"]
 
-    assert set(documented) == set(conversion_document(transaction)) | {"reference"}
+    assert set(documented) == set(store_conversion_document(transaction)) | {"reference"}

@@ -105,6 +105,7 @@ def _create(shared: Shared, partner_key: str, number: int) -> int:
             vat_sum=0,
             currency="SEK",
             source=ConversionSource.API,
+            confirmed=True,
         )
         _nap(shared.pace.before_sequence)
         record_change(conversion, action=ChangeAction.CREATED, actor="store:Writer")

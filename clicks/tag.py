@@ -17,12 +17,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import QueryDict
 
 from clicks.models import Click
 from conversions.models import Conversion, ConversionSource
 from conversions.services import ConversionRefused, record_lead, record_transaction
+from conversions.throttles import count_in_window
 from retrack.lib.urls import allowed_http_url
 
 logger = logging.getLogger("retrack.tag")
@@ -137,15 +137,8 @@ def current_window() -> int:
 
 
 def _count_in_window(key: str) -> int:
-    cache_key = f"retrack:tag:{key}:{current_window()}"
-    # add() then incr(): atomic on Redis and memcached, so concurrent workers never lose
-    # a count; a key that expired in between starts the window again.
-    cache.add(cache_key, 0, timeout=THROTTLE_WINDOW_SECONDS * 2)
-    try:
-        return cache.incr(cache_key)
-    except ValueError:
-        cache.set(cache_key, 1, timeout=THROTTLE_WINDOW_SECONDS * 2)
-        return 1
+    # Counted where every worker process sees it (the database, or Redis when configured).
+    return count_in_window(f"tag:{key}", current_window(), THROTTLE_WINDOW_SECONDS)
 
 
 def ip_over_limit(ip_address: str) -> bool:

@@ -272,14 +272,16 @@ class ThrottleCount(models.Model):
     """
 
     key = models.CharField(max_length=100)
-    window = models.BigIntegerField(help_text="The fixed window's number: Unix time // length.")
+    window_number = models.BigIntegerField(help_text="Unix time // the window's length.")
     count = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["key", "window"], name="throttle_key_window_unique"),
+            models.UniqueConstraint(
+                fields=["key", "window_number"], name="throttle_key_window_unique"
+            ),
         ]
-        indexes = [models.Index(fields=["window"], name="throttle_window")]
+        indexes = [models.Index(fields=["window_number"], name="throttle_window")]
 
     def __str__(self) -> str:
-        return f"{self.key} @ {self.window}: {self.count}"
+        return f"{self.key} @ {self.window_number}: {self.count}"

@@ -185,3 +185,7 @@ RETRACK_PROGRAM_CACHE_SECONDS = env.int("RETRACK_PROGRAM_CACHE_SECONDS", default
 # one click; more are answered 429 and not stored. 0 turns a limit off.
 RETRACK_TAG_RATE_PER_IP = env.int("RETRACK_TAG_RATE_PER_IP", default=120)
 RETRACK_TAG_RATE_PER_CLICK = env.int("RETRACK_TAG_RATE_PER_CLICK", default=10)
+# Where those throttles count, so that every worker process sees the same counts:
+# "auto" (Redis or memcached when CACHE_URL names one, else the database), "database"
+# or "cache" (a per-process cache there draws the check warning conversions.W001).
+RETRACK_THROTTLE_COUNTS = env.str("RETRACK_THROTTLE_COUNTS", default="auto")

@@ -29,8 +29,10 @@ from conversions.models import (
     ChangeCounter,
     Conversion,
     ConversionChange,
+    ConversionFlag,
     ConversionSource,
     ConversionStatus,
+    FlagCode,
     ProductLine,
 )
 from conversions.payloads import (
@@ -48,9 +50,19 @@ from conversions.refusals import ConversionRefused, invalid
 from conversions.selectors import (
     conversion_document,
     conversions_with_relations,
+    flag_document,
     store_conversion_document,
 )
-from conversions.trust import auto_approvable, open_flags_exist
+from conversions.trust import (
+    auto_approvable,
+    click_flags,
+    limit_breaches,
+    limit_exceeded_flag,
+    limit_exceeded_refusal,
+    lock_click,
+    open_flags_exist,
+    raise_flags,
+)
 from stores.models import Event, EventKind, Program, Store
 
 __all__ = [
@@ -257,13 +269,22 @@ def _record(
     now = timezone.now()
     try:
         order_event, line_events = _attribute(report, click, now)
+        commission = _commission(report, order_event, line_events)
+        breaches = limit_breaches(
+            program,
+            order_sum=report.order_sum,
+            quantities=[line.quantity for line in report.products],
+            commission=commission.total,
+        )
+        if breaches and source == ConversionSource.API:
+            raise limit_exceeded_refusal(breaches)
     except ConversionRefused:
         # A replay of a stored report still answers it, e.g. after its click has expired.
         existing = _find_existing(program, report, idempotency_key)
         if existing is None:
             raise
         return _replay(existing, report, fingerprint)
-    commission = _commission(report, order_event, line_events)
+    accepted = _Accepted(click, order_event, line_events, commission, store)
 
     conversion = Conversion(
         kind=report.kind,
@@ -287,24 +308,51 @@ def _record(
         updated_at=now,
     )
     lines = _product_lines(conversion, report.products, line_events, commission)
-    actor = f"store:{store.name}" if store is not None else TAG_ACTOR
     try:
         # The unique constraints decide, not a prior read: a replay's or a racing twin's
         # INSERT fails (after waiting for the winner to commit) and it answers the winner.
         with transaction.atomic():
+            # One conversion per click at a time, so that the click's count is exact.
+            lock_click(click)
+            raised = click_flags(click, program, now)
+            if breaches:
+                raised.insert(0, limit_exceeded_flag(breaches))
             conversion.save(force_insert=True)
             ProductLine.objects.bulk_create(lines)
+            flags = raise_flags(conversion, raised, now)
             # Built from the rows just written, with their relations at hand: no re-read.
-            document = conversion_document(conversion, lines=lines, flags=[])
-            record_change(conversion, action=ChangeAction.CREATED, actor=actor, document=document)
+            document = conversion_document(conversion, lines=lines, flags=flags)
+            changes = {"flags": [[], [flag.code for flag in flags]]} if flags else None
+            record_change(
+                conversion,
+                action=ChangeAction.CREATED,
+                actor=accepted.actor,
+                changes=changes,
+                document=document,
+            )
     except IntegrityError:
         winner = _find_existing(program, report, idempotency_key)
         if winner is None:
             raise
-        return _replay(winner, report, fingerprint)
+        return _replay(winner, report, fingerprint, accepted)
     return _Outcome(
-        conversion, store_conversion_document(conversion, flags=[], document=document), True
+        conversion, store_conversion_document(conversion, flags=flags, document=document), True
     )
+
+
+@dataclass(frozen=True)
+class _Accepted:
+    """What a report that passed every check resolved to: enough to store its values."""
+
+    click: Click
+    order_event: Event
+    line_events: list[Event]
+    commission: Commission
+    store: Store | None
+
+    @property
+    def actor(self) -> str:
+        return f"store:{self.store.name}" if self.store is not None else TAG_ACTOR
 
 
 def _attribute(report: _Report, click: Click, now: datetime) -> tuple[Event, list[Event]]:
@@ -365,12 +413,22 @@ def _find_existing(
     return candidates[0] if candidates else None
 
 
-def _replay(existing: Conversion, report: _Report, fingerprint: str) -> _Outcome:
-    """The stored conversion when the report repeats it; a 409 when it differs."""
+def _replay(
+    existing: Conversion, report: _Report, fingerprint: str, accepted: "_Accepted | None" = None
+) -> _Outcome:
+    """The stored conversion when the report repeats it; a 409 when it differs.
+
+    Except that the store's server outranks the browser: an `accepted` store API report
+    of an order that only a browser reported, still pending, replaces its values.
+    """
     same_key = existing.kind == report.kind and report.key in (
         existing.order_number,
         existing.reference,
     )
+    if same_key and accepted is not None and accepted.store is not None:
+        confirmed = _confirm_browser_report(existing, report, fingerprint, accepted)
+        if confirmed is not None:
+            return confirmed
     if same_key and existing.payload_fingerprint == fingerprint:
         stored = conversions_with_relations().get(pk=existing.pk)
         return _Outcome(stored, store_conversion_document(stored), False)
@@ -390,6 +448,119 @@ def _replay(existing: Conversion, report: _Report, fingerprint: str) -> _Outcome
         f"A {existing.kind} with this {key_name} already exists with different data; "
         f"to change it, call PATCH /api/v2/{plural}/{existing.uuid}.",
         {key_name: ["already exists with different data"]},
+    )
+
+
+def _confirm_browser_report(
+    existing: Conversion, report: _Report, fingerprint: str, accepted: "_Accepted"
+) -> _Outcome | None:
+    """Replace a pending, browser-only conversion's values with the store API's report.
+
+    The answer is the conversion, now `confirmed`; the history records every field the
+    store's values changed. `limit_exceeded` flags raised on the browser's values are
+    cleared by the store (its own values are within the limits, or it was refused); the
+    click's flags stay, and a different click's are raised. None when the conversion is
+    not (or no longer) pending and browser-only: the usual replay answers then.
+    """
+    now = timezone.now()
+    actor = accepted.actor
+    with transaction.atomic():
+        locked = Conversion.objects.select_for_update().get(pk=existing.pk)
+        if locked.confirmed or locked.status != ConversionStatus.PENDING:
+            return None
+        fresh = conversions_with_relations().get(pk=locked.pk)
+        before = conversion_document(fresh)
+        before_flags = [flag_document(flag) for flag in fresh.open_flags]
+        old_lines = [_line_record(line) for line in locked.lines.select_related("event")]
+        new_lines = _product_lines(
+            locked, report.products, accepted.line_events, accepted.commission
+        )
+        new_click = accepted.click
+        changes: dict[str, list[Any]] = {}
+        for field, old, new in (
+            ("click", str(locked.click_id), str(new_click.pk)),
+            ("event", str(before["event"]["uuid"]), str(accepted.order_event.uuid)),
+            ("order_sum", locked.order_sum, report.order_sum),
+            ("vat_sum", locked.vat_sum, report.vat_sum),
+            ("commission", locked.commission, accepted.commission.total),
+            ("vouchers", list(locked.vouchers), list(report.vouchers)),
+            ("products", old_lines, [_line_record(line) for line in new_lines]),
+            ("confirmed", False, True),
+        ):
+            if old != new:
+                changes[field] = [old, new]
+        if new_click.partner_id != locked.partner_id:
+            # The partner whose click the browser named loses the conversion: its feed
+            # shows it rejected, with why.
+            reason = "The store's server reported this order on another partner's click."
+            record_change(
+                locked,
+                action=ChangeAction.REJECTED,
+                actor=actor,
+                reason=reason,
+                changes={"click": changes["click"]},
+                document={
+                    **before,
+                    "status": "rejected",
+                    "reason": reason,
+                    "auto_approve_at": None,
+                },
+            )
+        if new_click.pk != locked.click_id:
+            lock_click(new_click)
+            raise_flags(locked, click_flags(new_click, locked.program, now), now)
+        ConversionFlag.objects.filter(
+            conversion=locked, code=FlagCode.LIMIT_EXCEEDED, cleared_at__isnull=True
+        ).update(cleared_at=now, cleared_by=actor)
+        flags_after = _open_flag_codes(locked)
+        flags_before = sorted(flag["code"] for flag in before_flags)
+        if flags_before != flags_after:
+            changes["flags"] = [flags_before, flags_after]
+        locked.click = new_click
+        locked.partner_id = new_click.partner_id
+        locked.event = accepted.order_event
+        locked.order_sum = report.order_sum
+        locked.vat_sum = report.vat_sum
+        locked.commission = accepted.commission.total
+        locked.commission_breakdown = accepted.commission.breakdown
+        locked.vouchers = list(report.vouchers)
+        locked.confirmed = True
+        locked.payload_fingerprint = fingerprint
+        locked.updated_at = now
+        locked.save(
+            update_fields=[
+                "click",
+                "partner",
+                "event",
+                "order_sum",
+                "vat_sum",
+                "commission",
+                "commission_breakdown",
+                "vouchers",
+                "confirmed",
+                "payload_fingerprint",
+                "updated_at",
+            ]
+        )
+        if "products" in changes:
+            ProductLine.objects.filter(conversion=locked).delete()
+            ProductLine.objects.bulk_create(new_lines)
+        change = record_change(
+            locked,
+            action=ChangeAction.AMENDED,
+            actor=actor,
+            changes=changes,
+            reason="Reported by the store's server: its values replace the browser's.",
+        )
+    stored = change.conversion
+    return _Outcome(stored, store_conversion_document(stored), False)
+
+
+def _open_flag_codes(conversion: Conversion) -> list[str]:
+    return sorted(
+        ConversionFlag.objects.filter(conversion=conversion, cleared_at__isnull=True).values_list(
+            "code", flat=True
+        )
     )
 
 
@@ -491,14 +662,17 @@ def amend_transaction(conversion: Conversion, payload: Any, *, actor: str) -> Co
 
     New lines replace the old ones; sums left out are kept, or taken from the new lines
     when lines are sent. The commission is recomputed at the events' current rates and
-    the history records each changed field as [old, new]. A PATCH that changes nothing
-    writes nothing.
+    the history records each changed field as [old, new]. New values over the program's
+    limits are refused (422 `limit_exceeded`). The store's PATCH confirms a conversion only
+    a browser reported (and clears its `limit_exceeded` flags). A PATCH that changes
+    nothing writes nothing.
     """
     data = parse_amendment(payload)
     if data.reject_reason is not None:
         return reject_conversion(conversion, actor=actor, reason=data.reject_reason)
     with transaction.atomic():
         locked = Conversion.objects.select_for_update().get(pk=conversion.pk)
+        locked_now = timezone.now()
         if locked.kind != EventKind.TRANSACTION:
             raise invalid({"body": ["a lead can only be rejected"]})
         _refuse_unless_pending(locked)
@@ -529,6 +703,14 @@ def amend_transaction(conversion: Conversion, payload: Any, *, actor: str) -> Co
         )
         order_event, line_events = _events(locked.program, report)
         commission = _commission(report, order_event, line_events)
+        breaches = limit_breaches(
+            locked.program,
+            order_sum=order_sum,
+            quantities=[line.quantity for line in new_inputs],
+            commission=commission.total,
+        )
+        if breaches:
+            raise limit_exceeded_refusal(breaches)
         new_lines = _product_lines(locked, new_inputs, line_events, commission)
 
         changes: dict[str, list[Any]] = {}
@@ -544,6 +726,16 @@ def amend_transaction(conversion: Conversion, payload: Any, *, actor: str) -> Co
         new_records = [_line_record(line) for line in new_lines]
         if old_records != new_records:
             changes["products"] = [old_records, new_records]
+        if not locked.confirmed:
+            # The store's server has now set the values itself: no longer only a browser's.
+            changes["confirmed"] = [False, True]
+            flags_before = _open_flag_codes(locked)
+            ConversionFlag.objects.filter(
+                conversion=locked, code=FlagCode.LIMIT_EXCEEDED, cleared_at__isnull=True
+            ).update(cleared_at=locked_now, cleared_by=actor)
+            flags_after = _open_flag_codes(locked)
+            if flags_before != flags_after:
+                changes["flags"] = [flags_before, flags_after]
         if not changes:
             return conversions_with_relations().get(pk=locked.pk)
 
@@ -551,13 +743,15 @@ def amend_transaction(conversion: Conversion, payload: Any, *, actor: str) -> Co
         locked.vat_sum = vat_sum
         locked.commission = commission.total
         locked.commission_breakdown = commission.breakdown
-        locked.updated_at = timezone.now()
+        locked.confirmed = True
+        locked.updated_at = locked_now
         locked.save(
             update_fields=[
                 "order_sum",
                 "vat_sum",
                 "commission",
                 "commission_breakdown",
+                "confirmed",
                 "updated_at",
             ]
         )

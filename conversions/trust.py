@@ -104,10 +104,13 @@ def lock_click(click: Click) -> None:
     list(Click.objects.select_for_update().filter(pk=click.pk).values_list("pk", flat=True))
 
 
-def raise_flags(conversion: Conversion, flags: Iterable[RaisedFlag], now: datetime) -> None:
+def raise_flags(
+    conversion: Conversion, flags: Iterable[RaisedFlag], now: datetime
+) -> list[ConversionFlag]:
     """Store the flags on the conversion; a code already open on it stays as it is.
 
     The partial unique constraint (one open flag per code) decides, not a prior read.
+    Returns the flags as built, one per code (for a new conversion: its open flags).
     """
     rows: dict[str, ConversionFlag] = {}
     for flag in flags:
@@ -119,6 +122,7 @@ def raise_flags(conversion: Conversion, flags: Iterable[RaisedFlag], now: dateti
         )
     if rows:
         ConversionFlag.objects.bulk_create(rows.values(), ignore_conflicts=True)
+    return list(rows.values())
 
 
 def open_flags_exist() -> Exists:

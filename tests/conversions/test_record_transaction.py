@@ -147,7 +147,7 @@ def test_a_different_report_for_the_same_order_number_is_a_conflict(shop):
     assert ConversionChange.objects.count() == 1
 
 
-def test_a_report_from_the_tag_and_then_the_api_is_stored_once_as_the_tags(shop):
+def test_a_report_from_the_tag_and_then_the_api_is_stored_once_and_confirmed(shop):
     record_transaction(transaction_payload(shop), source=ConversionSource.SCRIPT)
 
     conversion, created = record_transaction(
@@ -155,8 +155,11 @@ def test_a_report_from_the_tag_and_then_the_api_is_stored_once_as_the_tags(shop)
     )
 
     assert created is False
-    assert conversion.source == "script"
-    assert ConversionChange.objects.get().actor == "tag"
+    assert (conversion.source, conversion.confirmed) == ("script", True)
+    assert list(ConversionChange.objects.values_list("action", "actor")) == [
+        ("created", "tag"),
+        ("amended", "store:Awesome Store"),
+    ]
 
 
 def test_the_same_idempotency_key_and_report_returns_the_stored_conversion(shop):

@@ -39,12 +39,16 @@ def test_the_tag_first_then_the_api_store_one_conversion_from_the_script(client,
     # when the store's server reports the same order
     response = _api(client, shop, "/api/v2/transactions", report)
 
-    # then it gets the stored record back
+    # then it gets the stored record back, now confirmed by the store's server
     assert response.status_code == 200
     conversion = Conversion.objects.get()
     assert response.json()["data"]["uuid"] == str(conversion.uuid)
-    assert conversion.source == "script"
-    assert ConversionChange.objects.count() == 1
+    assert response.json()["data"]["confirmed"] is True
+    assert (conversion.source, conversion.confirmed) == ("script", True)
+    assert list(ConversionChange.objects.values_list("action", "changes")) == [
+        ("created", {}),
+        ("amended", {"confirmed": [False, True]}),
+    ]
 
 
 def test_the_api_first_then_the_tag_store_one_conversion_from_the_api(client, shop):
@@ -72,8 +76,9 @@ def test_a_lead_from_both_is_stored_once(client, shop):
 
     # then
     assert response.status_code == 200
-    assert Conversion.objects.get().source == "script"
-    assert ConversionChange.objects.count() == 1
+    conversion = Conversion.objects.get()
+    assert (conversion.source, conversion.confirmed) == ("script", True)
+    assert ConversionChange.objects.count() == 2
 
 
 def test_a_different_tag_report_for_a_stored_order_changes_nothing(client, shop, caplog):

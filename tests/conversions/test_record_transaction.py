@@ -6,7 +6,8 @@ from django.utils import timezone
 
 from conversions.models import Conversion, ConversionChange, ConversionSource, ProductLine
 from conversions.selectors import conversion_document, conversions_with_relations
-from conversions.services import ConversionRefused, amend_transaction, record_transaction
+from conversions.services import ConversionRefused, amend_transaction, record_conversion
+from stores.models import EventKind
 from tests.conversions.helpers import transaction_payload
 from tests.factories import ClickFactory, EventFactory, LeadEventFactory, ProgramFactory
 
@@ -15,7 +16,9 @@ pytestmark = pytest.mark.django_db
 
 def _refusal(payload, shop, **kwargs) -> ConversionRefused:
     with pytest.raises(ConversionRefused) as caught:
-        record_transaction(payload, source=ConversionSource.API, store=shop.store, **kwargs)
+        record_conversion(
+            EventKind.TRANSACTION, payload, source=ConversionSource.API, store=shop.store, **kwargs
+        )
     return caught.value
 
 
@@ -28,7 +31,10 @@ def test_it_stores_a_transaction_with_commission_per_line(shop):
     payload = transaction_payload(shop)
 
     # when
-    conversion, created = record_transaction(payload, source=ConversionSource.API, store=shop.store)
+    recorded = record_conversion(
+        EventKind.TRANSACTION, payload, source=ConversionSource.API, store=shop.store
+    )
+    conversion, created = recorded.conversion, recorded.created
 
     # then 8 % of 1000 = 80; 12.5 % of 300 = 37.5, rounded half up to 38
     assert created is True
@@ -78,7 +84,9 @@ def test_a_transaction_without_lines_earns_on_its_net_amount(shop):
     payload = transaction_payload(shop, orderSum=10100, vatSum=2000)
     del payload["products"]
 
-    conversion, _ = record_transaction(payload, source=ConversionSource.API, store=shop.store)
+    conversion = record_conversion(
+        EventKind.TRANSACTION, payload, source=ConversionSource.API, store=shop.store
+    ).conversion
 
     # 8 % of 8100 = 648
     assert conversion.commission == 648
@@ -97,7 +105,9 @@ def test_a_fixed_event_earns_per_unit_on_a_line(shop):
         ],
     )
 
-    conversion, _ = record_transaction(payload, source=ConversionSource.API, store=shop.store)
+    conversion = record_conversion(
+        EventKind.TRANSACTION, payload, source=ConversionSource.API, store=shop.store
+    ).conversion
 
     assert conversion.commission == 1500
     assert conversion.commission_breakdown[0]["method"] == "fixed_per_unit"
@@ -109,22 +119,30 @@ def test_a_fixed_order_event_earns_once_without_lines(shop):
     payload = transaction_payload(shop, event=str(shop.gift_card.uuid))
     del payload["products"]
 
-    conversion, _ = record_transaction(payload, source=ConversionSource.API, store=shop.store)
+    conversion = record_conversion(
+        EventKind.TRANSACTION, payload, source=ConversionSource.API, store=shop.store
+    ).conversion
 
     assert conversion.commission == 500
     assert conversion.commission_breakdown[0]["method"] == "fixed_per_conversion"
 
 
 def test_the_same_report_again_returns_the_stored_conversion(shop):
-    first, _ = record_transaction(
-        transaction_payload(shop), source=ConversionSource.API, store=shop.store
-    )
+    first = record_conversion(
+        EventKind.TRANSACTION,
+        transaction_payload(shop),
+        source=ConversionSource.API,
+        store=shop.store,
+    ).conversion
 
     # the same business fields, formatted differently (voucher as a list, other names)
     replay = transaction_payload(shop, voucher=None, vouchers=["SUMMER10"])
     del replay["voucher"]
     replay["products"][0]["name"] = "RUNNING SHOE"
-    again, created = record_transaction(replay, source=ConversionSource.API, store=shop.store)
+    recorded = record_conversion(
+        EventKind.TRANSACTION, replay, source=ConversionSource.API, store=shop.store
+    )
+    again, created = recorded.conversion, recorded.created
 
     assert created is False
     assert again.pk == first.pk
@@ -133,9 +151,12 @@ def test_the_same_report_again_returns_the_stored_conversion(shop):
 
 
 def test_a_different_report_for_the_same_order_number_is_a_conflict(shop):
-    first, _ = record_transaction(
-        transaction_payload(shop), source=ConversionSource.API, store=shop.store
-    )
+    first = record_conversion(
+        EventKind.TRANSACTION,
+        transaction_payload(shop),
+        source=ConversionSource.API,
+        store=shop.store,
+    ).conversion
     changed = transaction_payload(shop, voucher="OTHER")
 
     refusal = _refusal(changed, shop)
@@ -148,11 +169,17 @@ def test_a_different_report_for_the_same_order_number_is_a_conflict(shop):
 
 
 def test_a_report_from_the_tag_and_then_the_api_is_stored_once_as_the_tags(shop):
-    record_transaction(transaction_payload(shop), source=ConversionSource.SCRIPT)
-
-    conversion, created = record_transaction(
-        transaction_payload(shop), source=ConversionSource.API, store=shop.store
+    record_conversion(
+        EventKind.TRANSACTION, transaction_payload(shop), source=ConversionSource.SCRIPT, store=None
     )
+
+    recorded = record_conversion(
+        EventKind.TRANSACTION,
+        transaction_payload(shop),
+        source=ConversionSource.API,
+        store=shop.store,
+    )
+    conversion, created = recorded.conversion, recorded.created
 
     assert created is False
     assert conversion.source == "script"
@@ -160,26 +187,30 @@ def test_a_report_from_the_tag_and_then_the_api_is_stored_once_as_the_tags(shop)
 
 
 def test_the_same_idempotency_key_and_report_returns_the_stored_conversion(shop):
-    first, _ = record_transaction(
+    first = record_conversion(
+        EventKind.TRANSACTION,
         transaction_payload(shop),
         source=ConversionSource.API,
         store=shop.store,
         idempotency_key="key-1",
-    )
+    ).conversion
 
-    again, created = record_transaction(
+    recorded = record_conversion(
+        EventKind.TRANSACTION,
         transaction_payload(shop),
         source=ConversionSource.API,
         store=shop.store,
         idempotency_key="key-1",
     )
+    again, created = recorded.conversion, recorded.created
 
     assert (again.pk, created) == (first.pk, False)
     assert Conversion.objects.get().idempotency_key == "key-1"
 
 
 def test_the_same_idempotency_key_for_another_report_is_a_conflict(shop):
-    record_transaction(
+    record_conversion(
+        EventKind.TRANSACTION,
         transaction_payload(shop),
         source=ConversionSource.API,
         store=shop.store,
@@ -236,9 +267,12 @@ def test_it_accepts_a_click_just_inside_the_attribution_window(shop):
     shop.click.created_at = timezone.now() - timedelta(days=29, hours=23)
     shop.click.save()
 
-    _, created = record_transaction(
-        transaction_payload(shop), source=ConversionSource.API, store=shop.store
-    )
+    created = record_conversion(
+        EventKind.TRANSACTION,
+        transaction_payload(shop),
+        source=ConversionSource.API,
+        store=shop.store,
+    ).created
 
     assert created is True
 
@@ -279,17 +313,21 @@ def test_it_accepts_conversions_for_a_paused_program(shop):
     shop.program.status = "paused"
     shop.program.save()
 
-    _, created = record_transaction(
-        transaction_payload(shop), source=ConversionSource.API, store=shop.store
-    )
+    created = record_conversion(
+        EventKind.TRANSACTION,
+        transaction_payload(shop),
+        source=ConversionSource.API,
+        store=shop.store,
+    ).created
 
     assert created is True
 
 
 def test_the_tag_needs_no_store_and_takes_the_clicks_program(shop):
-    conversion, created = record_transaction(
-        transaction_payload(shop), source=ConversionSource.SCRIPT
+    recorded = record_conversion(
+        EventKind.TRANSACTION, transaction_payload(shop), source=ConversionSource.SCRIPT, store=None
     )
+    conversion, created = recorded.conversion, recorded.created
 
     assert created is True
     assert conversion.program_id == shop.program.pk
@@ -309,9 +347,9 @@ def test_a_lead_event_of_the_same_program_is_not_a_line_event(shop):
 
 def test_the_created_snapshot_is_the_document_of_the_stored_rows(shop):
     # given the create path builds its snapshot without re-reading what it wrote
-    conversion, _ = record_transaction(
-        transaction_payload(shop), source=ConversionSource.SCRIPT, store=None
-    )
+    conversion = record_conversion(
+        EventKind.TRANSACTION, transaction_payload(shop), source=ConversionSource.SCRIPT, store=None
+    ).conversion
 
     snapshot = dict(ConversionChange.objects.get().snapshot)
     sequence = snapshot.pop("change")
@@ -322,29 +360,43 @@ def test_the_created_snapshot_is_the_document_of_the_stored_rows(shop):
 
 
 def test_a_replay_is_answered_even_after_its_click_has_expired(shop):
-    first, _ = record_transaction(
-        transaction_payload(shop), source=ConversionSource.API, store=shop.store
-    )
+    first = record_conversion(
+        EventKind.TRANSACTION,
+        transaction_payload(shop),
+        source=ConversionSource.API,
+        store=shop.store,
+    ).conversion
     shop.click.created_at = timezone.now() - timedelta(days=31)
     shop.click.save()
 
-    again, created = record_transaction(
-        transaction_payload(shop), source=ConversionSource.API, store=shop.store
+    recorded = record_conversion(
+        EventKind.TRANSACTION,
+        transaction_payload(shop),
+        source=ConversionSource.API,
+        store=shop.store,
     )
+    again, created = recorded.conversion, recorded.created
 
     assert (again.pk, created) == (first.pk, False)
     assert ConversionChange.objects.count() == 1
 
 
 def test_a_replay_after_an_amendment_answers_the_amended_record(shop):
-    first, _ = record_transaction(
-        transaction_payload(shop), source=ConversionSource.API, store=shop.store
-    )
+    first = record_conversion(
+        EventKind.TRANSACTION,
+        transaction_payload(shop),
+        source=ConversionSource.API,
+        store=shop.store,
+    ).conversion
     amend_transaction(first, {"orderSum": 1625, "vatSum": 325, "products": []}, actor="store:x")
 
-    again, created = record_transaction(
-        transaction_payload(shop), source=ConversionSource.API, store=shop.store
+    recorded = record_conversion(
+        EventKind.TRANSACTION,
+        transaction_payload(shop),
+        source=ConversionSource.API,
+        store=shop.store,
     )
+    again, created = recorded.conversion, recorded.created
 
     assert created is False
     assert (again.pk, again.commission) == (first.pk, 104)

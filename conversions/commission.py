@@ -94,8 +94,11 @@ def _order_entry(event: Event, net: int) -> dict[str, Any]:
 
 
 def compute_commission(basis: CommissionBasis) -> Commission:
-    """The commission of a lead (its event's fixed amount) or of a transaction (the sum of
-    its lines, or of the order if it has no lines)."""
+    """The commission of a created or amended conversion.
+
+    A transaction earns the sum of its lines, or at its order's event if it has no lines; a
+    lead earns its event's fixed amount (a percentage of a lead has no base: 0).
+    """
     if basis.kind == EventKind.TRANSACTION and basis.lines:
         breakdown = [_line_entry(index, line) for index, line in enumerate(basis.lines)]
         results = tuple(entry["result"] for entry in breakdown)

@@ -14,7 +14,7 @@ from django.utils.html import format_html_join
 from conversions.forms import ClearFlagsForm
 from conversions.models import Conversion, ConversionFlag, ConversionStatus
 from conversions.refusals import ConversionRefused
-from conversions.reviews import clear_flags
+from conversions.services import clear_flags
 from conversions.trust import open_flags_exist
 
 

@@ -125,6 +125,12 @@ def raise_flags(
     return list(rows.values())
 
 
+def open_flag_codes(conversion: Conversion) -> list[str]:
+    """The codes of the conversion's open flags, sorted."""
+    codes = ConversionFlag.objects.filter(conversion=conversion, cleared_at__isnull=True)
+    return sorted(codes.values_list("code", flat=True))
+
+
 def open_flags_exist() -> Exists:
     """An expression: the conversion (the outer query's row) has an open flag."""
     return Exists(ConversionFlag.objects.filter(conversion=OuterRef("pk"), cleared_at__isnull=True))

@@ -8,6 +8,7 @@ import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
+from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -17,7 +18,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from conversions.models import ConversionSource
-from conversions.services import record_lead, record_transaction
+from conversions.services import record_conversion
 from partners.services import issue_partner_token
 from retrack.wsgi import application
 from stores.services import issue_store_token
@@ -57,13 +58,18 @@ def tokens(db) -> dict[str, str]:
         socks=EventFactory(program=program, name="Socks", percent=Decimal("12.5")),
         gift_card=EventFactory(program=program, name="Gift card", percent=None, fixed_amount=500),
         newsletter=LeadEventFactory(program=program, name="Newsletter", fixed_amount=4000),
-        click=ClickFactory(program=program, partner=partner),
+        # A click just made: its conversions are flagged too_fast, so answers carry flags.
+        click=ClickFactory(program=program, partner=partner, created_at=timezone.now()),
     )
     store = program.store
-    record_transaction(transaction_payload(shop), source=ConversionSource.API, store=store)
-    record_lead(lead_payload(shop), source=ConversionSource.API, store=store)
-    record_transaction(
-        transaction_payload(shop, orderNumber="FLAGGED-1"), source=ConversionSource.SCRIPT
+    api = ConversionSource.API
+    record_conversion("transaction", transaction_payload(shop), source=api, store=store)
+    record_conversion("lead", lead_payload(shop), source=api, store=store)
+    record_conversion(
+        "transaction",
+        transaction_payload(shop, orderNumber="FLAGGED-1"),
+        source=ConversionSource.SCRIPT,
+        store=None,
     )
     _, store_secret = issue_store_token(store, "schemathesis")
     _, partner_secret = issue_partner_token(partner, "schemathesis")

@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from conversions.models import Conversion, ConversionChange, ConversionFlag, ConversionSource
-from conversions.services import record_transaction
+from conversions.services import record_conversion
 from tests.conversions.helpers import lead_payload, transaction_payload
 from tests.factories import ConversionFactory
 
@@ -94,9 +94,12 @@ def test_a_replay_is_answered_after_the_limits_were_lowered(shop, store_client):
 
 
 def test_an_amendment_over_the_limit_is_refused_and_changes_nothing(shop, store_client):
-    conversion, _ = record_transaction(
-        transaction_payload(shop, products=[]), source=ConversionSource.API, store=shop.store
-    )
+    conversion = record_conversion(
+        "transaction",
+        transaction_payload(shop, products=[]),
+        source=ConversionSource.API,
+        store=shop.store,
+    ).conversion
     shop.program.max_order_sum = 2000
     shop.program.save()
 
@@ -120,9 +123,12 @@ def test_the_stores_amendment_confirms_a_browser_report_and_clears_its_limit_fla
     # given a browser report over the order sum limit, stored and flagged
     shop.program.max_order_sum = 1000
     shop.program.save()
-    conversion, _ = record_transaction(
-        transaction_payload(shop, products=[]), source=ConversionSource.SCRIPT
-    )
+    conversion = record_conversion(
+        "transaction",
+        transaction_payload(shop, products=[]),
+        source=ConversionSource.SCRIPT,
+        store=None,
+    ).conversion
     assert list(ConversionFlag.objects.values_list("code", flat=True)) == ["limit_exceeded"]
 
     # when the store amends it to its real sums

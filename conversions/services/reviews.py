@@ -5,8 +5,8 @@ from django.utils import timezone
 
 from conversions.models import ChangeAction, Conversion, ConversionFlag, ConversionStatus
 from conversions.refusals import ConversionRefused
-from conversions.services import _clean_reason as clean_reason
-from conversions.services import record_change
+from conversions.services.decisions import clean_reason
+from conversions.services.history import record_change
 
 
 def clear_flags(conversion: Conversion, *, actor: str, reason: str) -> Conversion:

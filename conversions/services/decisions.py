@@ -1,0 +1,134 @@
+"""Deciding a pending conversion: approve, reject, and the job that auto-approves.
+
+A decision is one conditional UPDATE (still pending?) and its `record_change`, in one short
+transaction: of two racing decisions exactly one applies, and it is recorded once.
+"""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from conversions.models import ChangeAction, Conversion, ConversionStatus
+from conversions.payloads import REASON_MAX_LENGTH
+from conversions.refusals import ConversionRefused, invalid
+from conversions.services.history import record_change
+from conversions.trust import auto_approvable, open_flags_exist
+from stores.models import Program
+
+AUTO_APPROVAL_ACTOR = "system:auto-approval"
+
+
+def refuse_unless_pending(conversion: Conversion) -> None:
+    """409 `conversion_not_pending` unless the conversion can still be changed."""
+    if conversion.status != ConversionStatus.PENDING:
+        raise ConversionRefused(
+            409,
+            "conversion_not_pending",
+            f"The conversion is already {conversion.status}; only a pending conversion "
+            "can be changed.",
+        )
+
+
+def approve_conversion(conversion: Conversion, *, actor: str, reason: str = "") -> Conversion:
+    """Approve a pending conversion; 409 `conversion_not_pending` otherwise, and 409
+    `conversion_flagged` while a flag holds it (clear the flags or reject it)."""
+    return _decide(conversion, ConversionStatus.APPROVED, actor, clean_reason(reason, False))
+
+
+def reject_conversion(conversion: Conversion, *, actor: str, reason: str) -> Conversion:
+    """Reject a pending conversion with a reason; 409 `conversion_not_pending` otherwise."""
+    return _decide(conversion, ConversionStatus.REJECTED, actor, clean_reason(reason, True))
+
+
+def clean_reason(reason: Any, required: bool) -> str:
+    """The reason for a decision, stripped; 400 naming `reason` when it is unusable."""
+    problem = None
+    if not isinstance(reason, str):
+        problem = "must be a string"
+    else:
+        reason = reason.strip()
+        if required and not reason:
+            problem = "is required to reject"
+        elif len(reason) > REASON_MAX_LENGTH:
+            problem = f"must be at most {REASON_MAX_LENGTH} characters"
+        elif "\x00" in reason:
+            problem = "must not contain NUL characters"
+    if problem:
+        raise invalid({"reason": [problem]})
+    return reason
+
+
+def _decide(conversion: Conversion, status: ConversionStatus, actor: str, reason: str):
+    now = timezone.now()
+    with transaction.atomic():
+        # Conditional on still pending: of two racing decisions, exactly one applies. An
+        # approval is also conditional on no open flag, in the same statement.
+        deciding = Conversion.objects.filter(pk=conversion.pk, status=ConversionStatus.PENDING)
+        if status == ConversionStatus.APPROVED:
+            deciding = deciding.filter(~Q(open_flags_exist()))
+        updated = deciding.update(status=status, status_reason=reason, updated_at=now)
+        if not updated:
+            current = Conversion.objects.filter(pk=conversion.pk).values_list("status", flat=True)
+            conversion.status = current.first() or conversion.status
+            refuse_unless_pending(conversion)
+            raise ConversionRefused(
+                409,
+                "conversion_flagged",
+                "A flag holds the conversion for review: clear its flags first, or reject it.",
+            )
+        conversion.status = status
+        conversion.status_reason = reason
+        conversion.updated_at = now
+        action = (
+            ChangeAction.APPROVED if status == ConversionStatus.APPROVED else ChangeAction.REJECTED
+        )
+        change = record_change(
+            conversion,
+            action=action,
+            actor=actor,
+            changes={"status": [ConversionStatus.PENDING.value, status.value]},
+            reason=reason,
+        )
+    return change.conversion
+
+
+def approve_due_conversions(*, now: datetime | None = None, batch_size: int = 500) -> int:
+    """Approve every pending conversion whose program's validation period has passed.
+
+    Conversions held by a flag, or reported only by a browser on a program that needs the
+    store's confirmation, are left for a person (`conversions.trust.auto_approvable`).
+    Each approval is its own short transaction and is conditional on the conversion still
+    being pending and unflagged, so the job can be rerun or run twice at once: a
+    conversion is approved (and recorded) exactly once. Returns how many this run approved.
+    """
+    now = now or timezone.now()
+    approved = 0
+    programs = Program.objects.only("pk", "validation_days", "script_needs_confirmation")
+    for program in programs.order_by("pk"):
+        cutoff = now - timedelta(days=program.validation_days)
+        reason = f"Validation period of {program.validation_days} days passed."
+        last_pk = 0
+        while True:
+            batch = list(
+                Conversion.objects.filter(
+                    auto_approvable(program),
+                    program=program,
+                    created_at__lte=cutoff,
+                    pk__gt=last_pk,
+                )
+                .order_by("pk")
+                .only("pk", "partner_id", "status")[:batch_size]
+            )
+            if not batch:
+                break
+            for conversion in batch:
+                try:
+                    _decide(conversion, ConversionStatus.APPROVED, AUTO_APPROVAL_ACTOR, reason)
+                except ConversionRefused:
+                    continue  # decided (or flagged) meanwhile by someone or another run
+                approved += 1
+            last_pk = batch[-1].pk
+    return approved

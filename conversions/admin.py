@@ -1,7 +1,6 @@
 """Conversions in the back office: inspect, approve or reject, export, and the overview."""
 
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters, ShowFacets
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
@@ -19,6 +18,7 @@ from conversions.admin_review import (
     has_open_flags,
     needing_review,
     open_flag_codes,
+    reason_page,
     with_open_flags,
 )
 from conversions.commission import FIXED_PER_CONVERSION, FIXED_PER_UNIT, PERCENT_OF_NET
@@ -325,18 +325,17 @@ class ConversionAdmin(admin.ModelAdmin):
             reason = form.cleaned_data["reason"]
             self._decide_each(request, queryset, reject_conversion, "Rejected", reason=reason)
             return self._back_to(request, queryset)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": "Reject conversions",
-            "form": form,
-            "conversions": queryset.select_related("program", "partner")[:20],
-            "count": queryset.count(),
-            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
-            "select_across": request.POST.get("select_across", "0"),
-            "return_to": request.POST.get("_return_to", ""),
-        }
-        return TemplateResponse(request, "admin/conversions/conversion/reject.html", context)
+        return reason_page(
+            self,
+            request,
+            queryset,
+            form,
+            action="reject_conversions",
+            title="Reject conversions",
+            intro="Reject {count} selected conversion{s}. Those still pending are rejected with "
+            "this reason, which the partner sees in its feed; the others are left as they are.",
+            submit_label="Reject",
+        )
 
     def _refuse_too_many(self, request, queryset) -> bool:
         if queryset[: MAX_DECISIONS_AT_ONCE + 1].count() <= MAX_DECISIONS_AT_ONCE:

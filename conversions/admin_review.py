@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db.models import Prefetch
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.html import format_html_join
 
 from conversions.forms import ClearFlagsForm
@@ -89,15 +90,43 @@ def clear_conversion_flags(modeladmin, request, queryset):
             request, text, messages.WARNING if not_pending else messages.SUCCESS
         )
         return modeladmin._back_to(request, queryset)
+    return reason_page(
+        modeladmin,
+        request,
+        queryset,
+        form,
+        action="clear_conversion_flags",
+        title="Clear flags",
+        intro="Clear the open flags of {count} selected conversion{s}. Only pending "
+        "conversions are cleared; each keeps its flags, marked cleared by you, and the history "
+        "records why. Reject instead what is not a real order.",
+        submit_label="Clear flags",
+    )
+
+
+def reason_page(
+    modeladmin, request, queryset, form, *, action, title, intro, submit_label
+) -> TemplateResponse:
+    """The intermediate page of an action that asks for a reason before it applies.
+
+    `intro` may name `{count}`, the number of conversions selected, and `{s}`, its plural.
+    """
+    count = queryset.count()
     context = {
         **modeladmin.admin_site.each_context(request),
         "opts": modeladmin.opts,
-        "title": "Clear flags",
+        "title": title,
+        "intro": intro.format(count=count, s="" if count == 1 else "s"),
+        "action": action,
+        "submit_label": submit_label,
+        "cancel_url": reverse(
+            f"admin:{modeladmin.opts.app_label}_{modeladmin.opts.model_name}_changelist"
+        ),
         "form": form,
         "conversions": queryset.select_related("program", "partner")[:20],
-        "count": queryset.count(),
+        "count": count,
         "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
         "select_across": request.POST.get("select_across", "0"),
         "return_to": request.POST.get("_return_to", ""),
     }
-    return TemplateResponse(request, "admin/conversions/conversion/clear_flags.html", context)
+    return TemplateResponse(request, "admin/conversions/conversion/reason.html", context)

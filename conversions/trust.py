@@ -125,6 +125,14 @@ def raise_flags(
     return list(rows.values())
 
 
+def clear_limit_exceeded_flags(conversion: Conversion, *, actor: str, now: datetime) -> None:
+    """Clear the `limit_exceeded` flags raised on a browser's values, now the store's own
+    values (within the limits, or refused) replace them."""
+    ConversionFlag.objects.filter(
+        conversion=conversion, code=FlagCode.LIMIT_EXCEEDED, cleared_at__isnull=True
+    ).update(cleared_at=now, cleared_by=actor)
+
+
 def open_flag_codes(conversion: Conversion) -> list[str]:
     """The codes of the conversion's open flags, sorted."""
     codes = ConversionFlag.objects.filter(conversion=conversion, cleared_at__isnull=True)

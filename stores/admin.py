@@ -7,7 +7,7 @@ from clicks.selectors import tracking_link
 from partners.models import Admission
 from retrack.admin_tools import TokenAdmin, TokenInline, token_issue_link
 from stores.forms import EventForm, ProgramForm
-from stores.models import Event, Program, Store, StoreToken
+from stores.models import PROGRAM_TRUST_FIELDS, Event, Program, Store, StoreToken
 from stores.services import issue_store_token, revoke_store_token
 from stores.snippets import program_snippets
 
@@ -108,14 +108,7 @@ class ProgramAdmin(admin.ModelAdmin):
                 "description": "A browser report over a limit is stored but held for review; "
                 "a store API report over one is refused (422 limit_exceeded). Amounts in "
                 "minor units.",
-                "fields": [
-                    "max_order_sum",
-                    "max_line_quantity",
-                    "max_commission",
-                    "max_conversions_per_click_per_day",
-                    "min_seconds_to_conversion",
-                    "script_needs_confirmation",
-                ],
+                "fields": PROGRAM_TRUST_FIELDS,
             },
         ),
         ("Identity", {"fields": ["uuid", "created_at"]}),

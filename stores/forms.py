@@ -6,7 +6,7 @@ from django import forms
 
 from conversions.models import Conversion
 from retrack.lib.urls import allowed_http_url, split_allowed_domain
-from stores.models import Event, Program
+from stores.models import PROGRAM_TRUST_FIELDS, Event, Program
 from stores.onboarding import MAX_DAYS, parse_percent
 
 _CURRENCY = re.compile(r"[A-Z]{3}")
@@ -79,12 +79,7 @@ class ProgramForm(forms.ModelForm):
             "redirect_page_url",
             "attribution_days",
             "validation_days",
-            "max_order_sum",
-            "max_line_quantity",
-            "max_commission",
-            "max_conversions_per_click_per_day",
-            "min_seconds_to_conversion",
-            "script_needs_confirmation",
+            *PROGRAM_TRUST_FIELDS,
         ]
 
     def clean_currency(self) -> str:

@@ -27,6 +27,15 @@ DEFAULT_MAX_LINE_QUANTITY = 1000
 DEFAULT_MAX_COMMISSION = 1_000_000
 DEFAULT_MAX_CONVERSIONS_PER_CLICK_PER_DAY = 3
 DEFAULT_MIN_SECONDS_TO_CONVERSION = 10
+# The program's settings of contract section 5, "Trust": what operators tune per program.
+PROGRAM_TRUST_FIELDS = [
+    "max_order_sum",
+    "max_line_quantity",
+    "max_commission",
+    "max_conversions_per_click_per_day",
+    "min_seconds_to_conversion",
+    "script_needs_confirmation",
+]
 
 
 class ProgramStatus(models.TextChoices):

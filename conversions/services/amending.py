@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from conversions.commission import CommissionBasis
-from conversions.models import ChangeAction, Conversion, ConversionFlag, FlagCode, ProductLine
+from conversions.models import ChangeAction, Conversion, ProductLine
 from conversions.payloads import (
     LineInput,
     check_lines_match_sums,
@@ -24,7 +24,12 @@ from conversions.services.pricing import (
     resolve_events,
     storable_commission,
 )
-from conversions.trust import limit_breaches, limit_exceeded_refusal, open_flag_codes
+from conversions.trust import (
+    clear_limit_exceeded_flags,
+    limit_breaches,
+    limit_exceeded_refusal,
+    open_flag_codes,
+)
 from stores.models import Event, EventKind
 
 
@@ -100,9 +105,7 @@ def amend_transaction(conversion: Conversion, payload: Any, *, actor: str) -> Co
             # The store's server has now set the values itself: no longer only a browser's.
             changes["confirmed"] = [False, True]
             flags_before = open_flag_codes(locked)
-            ConversionFlag.objects.filter(
-                conversion=locked, code=FlagCode.LIMIT_EXCEEDED, cleared_at__isnull=True
-            ).update(cleared_at=now, cleared_by=actor)
+            clear_limit_exceeded_flags(locked, actor=actor, now=now)
             flags_after = open_flag_codes(locked)
             if flags_before != flags_after:
                 changes["flags"] = [flags_before, flags_after]

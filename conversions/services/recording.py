@@ -28,10 +28,8 @@ from conversions.commission import Commission, CommissionBasis
 from conversions.models import (
     ChangeAction,
     Conversion,
-    ConversionFlag,
     ConversionSource,
     ConversionStatus,
-    FlagCode,
     ProductLine,
 )
 from conversions.payloads import LineInput, parse_idempotency_key, parse_lead, parse_transaction
@@ -51,6 +49,7 @@ from conversions.services.pricing import (
     storable_commission,
 )
 from conversions.trust import (
+    clear_limit_exceeded_flags,
     click_flags,
     limit_breaches,
     limit_exceeded_flag,
@@ -414,9 +413,7 @@ def _confirm_browser_report(
         if new_click.pk != locked.click_id:
             lock_click(new_click)
             raise_flags(locked, click_flags(new_click, locked.program, now), now)
-        ConversionFlag.objects.filter(
-            conversion=locked, code=FlagCode.LIMIT_EXCEEDED, cleared_at__isnull=True
-        ).update(cleared_at=now, cleared_by=actor)
+        clear_limit_exceeded_flags(locked, actor=actor, now=now)
         flags_after = open_flag_codes(locked)
         if flags_before != flags_after:
             changes["flags"] = [flags_before, flags_after]

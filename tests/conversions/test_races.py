@@ -10,7 +10,7 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from conversions.models import Conversion, ConversionChange, ConversionSource
+from conversions.models import Conversion, ConversionChange, ConversionFlag, ConversionSource
 from conversions.services import (
     ConversionRefused,
     approve_due_conversions,
@@ -126,3 +126,18 @@ def test_identical_requests_racing_through_the_api_get_one_record_and_one_answer
     assert len({json.dumps(body, sort_keys=True) for _, body in results}) == 1
     assert Conversion.objects.count() == 1
     assert list(ConversionChange.objects.values_list("action", flat=True)) == ["created"]
+
+
+def test_reports_racing_on_one_click_count_each_other_for_click_reused(shop):
+    # given a program that lets one click earn 3 conversions a day
+    assert shop.program.max_conversions_per_click_per_day == 3
+
+    # when 8 different orders on the same click race in
+    results = _race(
+        lambda index: _report(transaction_payload(shop, orderNumber=f"order-{index}"), shop)
+    )
+
+    # then all are stored, and exactly the 5 beyond the third are held by click_reused
+    assert all(isinstance(result, tuple) for result in results), results
+    assert ConversionFlag.objects.filter(code="click_reused").count() == THREADS - 3
+    assert Conversion.objects.count() == THREADS

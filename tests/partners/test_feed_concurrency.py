@@ -235,7 +235,12 @@ def _poll(shared: Shared, client, seen: list[dict]) -> None:
 def _run(write, pace: Pace = Pace(before_sequence=(0, 0), after_sequence=(0, 0))):
     followed = PartnerFactory(name="Refunder SE")
     other = PartnerFactory(name="Refunder NO")
-    program = ProgramFactory(store=StoreFactory(name="Awesome Store"), currency="SEK")
+    # Every writer reports on one click per partner: no click_reused flag may hold them.
+    program = ProgramFactory(
+        store=StoreFactory(name="Awesome Store"),
+        currency="SEK",
+        max_conversions_per_click_per_day=32767,
+    )
     event = EventFactory(program=program, percent=Decimal("8"))
     shared = Shared(
         clicks={

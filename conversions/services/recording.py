@@ -109,11 +109,13 @@ def record_conversion(
         )
         if breaches and source == ConversionSource.API:
             raise limit_exceeded_refusal(breaches)
-    except ConversionRefused:
+    except ConversionRefused as refusal:
         # A replay of a stored report still answers it, e.g. after its click has expired.
         existing = _find_existing(program, report, idempotency_key)
         if existing is None:
             raise
+        if refusal.code == "limit_exceeded" and existing.payload_fingerprint != fingerprint:
+            raise  # over the limits is the answer, whatever is stored under the key
         return _replay(existing, report, fingerprint)
     accepted = _Accepted(click, order_event, line_events, commission, store)
 

@@ -162,6 +162,19 @@ def test_a_browser_report_after_the_stores_changes_nothing(client, shop):
     assert ConversionChange.objects.count() == 2
 
 
+def test_the_stores_report_over_a_limit_is_refused_and_leaves_the_browsers(client, shop):
+    _beacon(client, transaction_report(shop))
+    shop.program.max_order_sum = 20000
+    shop.program.save()
+
+    response = _api_post(client, shop, transaction_report(shop, orderSum=30000, products=[]))
+
+    assert (response.status_code, response.json()["error"]["code"]) == (422, "limit_exceeded")
+    conversion = Conversion.objects.get()
+    assert (conversion.order_sum, conversion.confirmed) == (25000, False)
+    assert ConversionChange.objects.count() == 1
+
+
 def test_the_store_cannot_replace_a_decided_browser_report(client, shop):
     _beacon(client, transaction_report(shop, orderSum=99000, vatSum=19800, products=[]))
     Conversion.objects.update(status="approved")

@@ -1,14 +1,15 @@
 """What a browser may claim (contract section 5, "Trust"): limits, flags and approvability.
 
 The one place that decides whether a report is over its program's limits and which flags
-a new conversion raises, for every channel: the store API is refused over a limit
-(`limit_exceeded_refusal`), a browser report is stored and flagged (`LIMIT_EXCEEDED`).
-`bot_click`, `click_reused` and `too_fast` are raised whichever channel reported it.
-A flagged conversion, or one only a browser reported on a program that needs
-confirmation, is held: never auto-approved (`held_from_auto_approval`).
+a new conversion raises (`conversions.services.flags` stores them), for every channel:
+the store API is refused over a limit (`limit_exceeded_refusal`), a browser report is
+stored and flagged (`limit_exceeded_flag`). `bot_click`, `click_reused` and `too_fast` are
+raised whichever channel reported it. A flagged conversion, or one only a browser
+reported on a program that needs confirmation, is held: never auto-approved
+(`held_from_auto_approval`).
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -102,35 +103,6 @@ def click_flags(click: Click, program: Program, now: datetime) -> list[RaisedFla
 def lock_click(click: Click) -> None:
     """Lock the click's row until the transaction ends: one conversion per click at a time."""
     list(Click.objects.select_for_update().filter(pk=click.pk).values_list("pk", flat=True))
-
-
-def raise_flags(
-    conversion: Conversion, flags: Iterable[RaisedFlag], now: datetime
-) -> list[ConversionFlag]:
-    """Store the flags on the conversion; a code already open on it stays as it is.
-
-    The partial unique constraint (one open flag per code) decides, not a prior read.
-    Returns the flags as built, one per code (for a new conversion: its open flags).
-    """
-    rows: dict[str, ConversionFlag] = {}
-    for flag in flags:
-        rows.setdefault(
-            flag.code,
-            ConversionFlag(
-                conversion=conversion, code=flag.code, reason=flag.reason, raised_at=now
-            ),
-        )
-    if rows:
-        ConversionFlag.objects.bulk_create(rows.values(), ignore_conflicts=True)
-    return list(rows.values())
-
-
-def clear_limit_exceeded_flags(conversion: Conversion, *, actor: str, now: datetime) -> None:
-    """Clear the `limit_exceeded` flags raised on a browser's values, now the store's own
-    values (within the limits, or refused) replace them."""
-    ConversionFlag.objects.filter(
-        conversion=conversion, code=FlagCode.LIMIT_EXCEEDED, cleared_at__isnull=True
-    ).update(cleared_at=now, cleared_by=actor)
 
 
 def open_flag_codes(conversion: Conversion) -> list[str]:

@@ -10,7 +10,7 @@ history and its partner's feed always follow.
 - `recording`: `record_conversion`: attribution, pricing, replays and Idempotency-Key.
 - `amending`: the store's PATCH of a pending transaction or lead.
 - `decisions`: approve, reject, and approving conversions whose validation period passed.
-- `reviews`: an operator clears the flags that hold a conversion for review.
+- `flags`: raising the flags that hold a conversion for review, and clearing them.
 - `pricing`: what recording and amending share: events, commission and product lines.
 """
 
@@ -22,9 +22,9 @@ from conversions.services.decisions import (
     approve_due_conversions,
     reject_conversion,
 )
+from conversions.services.flags import clear_flags
 from conversions.services.history import record_change
 from conversions.services.recording import TAG_ACTOR, RecordedConversion, record_conversion
-from conversions.services.reviews import clear_flags
 
 __all__ = [
     "AUTO_APPROVAL_ACTOR",

@@ -16,6 +16,7 @@ from conversions.payloads import (
 from conversions.refusals import invalid
 from conversions.selectors import conversions_with_relations
 from conversions.services.decisions import refuse_unless_pending, reject_conversion
+from conversions.services.flags import clear_limit_exceeded_flags
 from conversions.services.history import record_change
 from conversions.services.pricing import (
     line_record,
@@ -25,7 +26,6 @@ from conversions.services.pricing import (
     storable_commission,
 )
 from conversions.trust import (
-    clear_limit_exceeded_flags,
     limit_breaches,
     limit_exceeded_refusal,
     open_flag_codes,

@@ -40,6 +40,7 @@ from conversions.selectors import (
     flag_document,
     store_conversion_document,
 )
+from conversions.services.flags import clear_limit_exceeded_flags, raise_flags
 from conversions.services.history import record_change
 from conversions.services.pricing import (
     line_record,
@@ -49,14 +50,12 @@ from conversions.services.pricing import (
     storable_commission,
 )
 from conversions.trust import (
-    clear_limit_exceeded_flags,
     click_flags,
     limit_breaches,
     limit_exceeded_flag,
     limit_exceeded_refusal,
     lock_click,
     open_flag_codes,
-    raise_flags,
 )
 from stores.models import Event, EventKind, Program, Store
 

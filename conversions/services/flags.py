@@ -1,12 +1,55 @@
-"""Writes of the review of held conversions: an operator clears their flags."""
+"""Writes of flags: raising them on a conversion, and clearing them.
+
+A flag is cleared by the store's own values replacing a browser's (`limit_exceeded`), or
+by an operator's review (`clear_flags`), which the conversion's history records.
+"""
+
+from collections.abc import Iterable
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
 
-from conversions.models import ChangeAction, Conversion, ConversionFlag, ConversionStatus
+from conversions.models import (
+    ChangeAction,
+    Conversion,
+    ConversionFlag,
+    ConversionStatus,
+    FlagCode,
+)
 from conversions.refusals import ConversionRefused
 from conversions.services.decisions import clean_reason
 from conversions.services.history import record_change
+from conversions.trust import RaisedFlag
+
+
+def raise_flags(
+    conversion: Conversion, flags: Iterable[RaisedFlag], now: datetime
+) -> list[ConversionFlag]:
+    """Store the flags on the conversion; a code already open on it stays as it is.
+
+    The partial unique constraint (one open flag per code) decides, not a prior read.
+    Returns the flags as built, one per code (for a new conversion: its open flags).
+    """
+    rows: dict[str, ConversionFlag] = {}
+    for flag in flags:
+        rows.setdefault(
+            flag.code,
+            ConversionFlag(
+                conversion=conversion, code=flag.code, reason=flag.reason, raised_at=now
+            ),
+        )
+    if rows:
+        ConversionFlag.objects.bulk_create(rows.values(), ignore_conflicts=True)
+    return list(rows.values())
+
+
+def clear_limit_exceeded_flags(conversion: Conversion, *, actor: str, now: datetime) -> None:
+    """Clear the `limit_exceeded` flags raised on a browser's values, now the store's own
+    values (within the limits, or refused) replace them."""
+    ConversionFlag.objects.filter(
+        conversion=conversion, code=FlagCode.LIMIT_EXCEEDED, cleared_at__isnull=True
+    ).update(cleared_at=now, cleared_by=actor)
 
 
 def clear_flags(conversion: Conversion, *, actor: str, reason: str) -> Conversion:

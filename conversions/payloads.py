@@ -1,37 +1,72 @@
-"""Parsing of the contract's camelCase payloads into typed inputs.
+"""The store API's payloads: one declaration each, which parses and documents it.
 
-Every field error is collected, named as the caller sent it (`products[1].quantity`),
-and the whole payload is refused at once with `ConversionRefused` (400 `invalid`).
-Nothing here touches the database: what the payload refers to (click, events) is
-checked by `conversions.services`.
+Each pydantic model below is what a request body must be: it refuses the body naming
+every bad field as the caller sent it (`products[1].quantity`), and the OpenAPI document
+is generated from it (`retrack.api.schema`). The `parse_*` functions turn a body into the
+typed inputs the services take, or raise `ConversionRefused` (400 `invalid`). Nothing here
+touches the database: what the payload refers to (click, events) is checked by
+`conversions.services`.
 """
 
-import re
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    RootModel,
+    ValidationError,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+from pydantic.json_schema import SkipJsonSchema
+from pydantic_core import PydanticCustomError
 
 from conversions.models import REFERENCE_MAX_LENGTH
 from conversions.refusals import invalid
+from retrack.lib.validation import (
+    BIGINT_MAX,
+    INT32_MAX,
+    Amount,
+    Quantity,
+    Text,
+    field_errors,
+    listed,
+    refused_as,
+    several,
+)
 
-BIGINT_MAX = 2**63 - 1
-QUANTITY_MAX = 2**31 - 1
+__all__ = [
+    "BIGINT_MAX",
+    "IDEMPOTENCY_KEY_MAX_LENGTH",
+    "MAX_PRODUCT_LINES",
+    "MAX_VOUCHERS",
+    "QUANTITY_MAX",
+    "REASON_MAX_LENGTH",
+    "AmendmentInput",
+    "LeadInput",
+    "LineInput",
+    "TransactionInput",
+    "check_lines_match_sums",
+    "parse_amendment",
+    "parse_idempotency_key",
+    "parse_lead",
+    "parse_lead_amendment",
+    "parse_transaction",
+]
+
+QUANTITY_MAX = INT32_MAX
 MAX_PRODUCT_LINES = 500
 MAX_VOUCHERS = 50
 REASON_MAX_LENGTH = 2000
 IDEMPOTENCY_KEY_MAX_LENGTH = 255
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
-# Echoed field names are cut short so that a hostile key cannot blow up the error body.
-_ECHOED_NAME_MAX_LENGTH = 100
-
-TRANSACTION_FIELDS = frozenset(
-    {"event", "click", "orderNumber", "orderSum", "vatSum", "currency", "products", "voucher"}
-    | {"vouchers"}
-)
-LEAD_FIELDS = frozenset({"event", "click", "reference", "voucher"})
-PRODUCT_FIELDS = frozenset({"event", "reference", "name", "quantity", "price", "vat"})
-AMENDMENT_FIELDS = frozenset({"orderSum", "vatSum", "products", "status", "reason"})
-REJECTION_FIELDS = frozenset({"status", "reason"})
+CURRENCY_PATTERN = r"^[A-Z]{3}$"
 
 
 @dataclass(frozen=True)
@@ -74,325 +109,371 @@ class AmendmentInput:
     reject_reason: str | None = None
 
 
-class _Errors:
-    def __init__(self) -> None:
-        self.fields: dict[str, list[str]] = {}
-
-    def add(self, field: str, message: str) -> None:
-        self.fields.setdefault(field, []).append(message)
-
-    def raise_if_any(self) -> None:
-        if self.fields:
-            raise invalid(self.fields)
+# --- Field types ------------------------------------------------------------------------
 
 
-def _echoed(name: str) -> str:
-    """A caller-chosen key made safe to echo back: valid UTF-8 and short."""
-    safe = name.encode("utf-8", "backslashreplace").decode("utf-8")
-    return safe if len(safe) <= _ECHOED_NAME_MAX_LENGTH else safe[:_ECHOED_NAME_MAX_LENGTH] + "…"
-
-
-def _object(value: Any, path: str, known: frozenset[str], errors: _Errors) -> dict | None:
-    if not isinstance(value, dict):
-        errors.add(path, "must be a JSON object")
-        return None
-    for name in sorted(set(value) - known, key=str):
-        errors.add(_join(path, _echoed(str(name))), "is not a known field")
-    return value
-
-
-def _join(path: str, name: str) -> str:
-    return f"{path}.{name}" if path and path != "body" else name
-
-
-def _integer(
-    data: dict, key: str, path: str, errors: _Errors, *, minimum: int, maximum: int
-) -> int | None:
-    field = _join(path, key)
-    if key not in data:
-        errors.add(field, "is required")
-        return None
-    value = data[key]
-    # bool is an int in Python, but `true` is not an amount.
-    if isinstance(value, bool) or not isinstance(value, int):
-        errors.add(field, "must be an integer (minor units)")
-        return None
-    if value < minimum:
-        errors.add(field, f"must be at least {minimum}")
-        return None
-    if value > maximum:
-        errors.add(field, f"must be at most {maximum}")
-        return None
-    return value
-
-
-def _text_problem(value: str, max_length: int) -> str | None:
-    if len(value) > max_length:
-        return f"must be at most {max_length} characters"
-    if "\x00" in value:
-        return "must not contain NUL characters"
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return "must be valid Unicode text"
-    return None
-
-
-def _string(
-    data: dict,
-    key: str,
-    path: str,
-    errors: _Errors,
-    *,
-    required: bool,
-    max_length: int = REFERENCE_MAX_LENGTH,
-    allow_integer: bool = False,
-) -> str | None:
-    field = _join(path, key)
-    if key not in data or data[key] is None:
-        if required:
-            errors.add(field, "is required")
-        return None if required else ""
-    value = data[key]
+def _digits_of_whole_number(value: Any) -> Any:
     # Order numbers and references are often numeric; a JSON number is taken as its digits.
-    if allow_integer and isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        value = str(value)
-    if not isinstance(value, str):
-        errors.add(field, "must be a string")
-        return None
-    value = value.strip()
-    if required and not value:
-        errors.add(field, "must not be empty")
-        return None
-    problem = _text_problem(value, max_length)
-    if problem:
-        errors.add(field, problem)
-        return None
+    if type(value) is int and value >= 0:
+        return str(value)
     return value
 
 
-def _uuid(data: dict, key: str, path: str, errors: _Errors) -> uuid.UUID | None:
-    field = _join(path, key)
-    if key not in data:
-        errors.add(field, "is required")
-        return None
-    value = data[key]
-    if not isinstance(value, str):
-        errors.add(field, "must be a UUID string")
-        return None
-    try:
-        if len(value) > 45:
-            raise ValueError(value)
-        return uuid.UUID(value)
-    except ValueError:
-        errors.add(field, "must be a UUID")
-        return None
+def _absent_if_null(value: Any) -> Any:
+    return "" if value is None else value
 
 
-def _currency(data: dict, errors: _Errors) -> str | None:
-    if "currency" not in data:
-        errors.add("currency", "is required")
-        return None
-    value = data["currency"]
-    if not isinstance(value, str) or not _CURRENCY.match(value):
-        errors.add("currency", "must be a three-letter ISO-4217 code in capitals, e.g. SEK")
-        return None
-    return value
+def _key(description: str) -> Any:
+    """A conversion's key (order number, reference): text, or a whole number as its digits."""
+    return Annotated[
+        Text(REFERENCE_MAX_LENGTH, required=True),
+        BeforeValidator(_digits_of_whole_number),
+        WithJsonSchema(
+            {
+                "description": description,
+                "oneOf": [
+                    {"type": "string", "minLength": 1, "maxLength": REFERENCE_MAX_LENGTH},
+                    {"type": "integer", "minimum": 0, "format": "int64"},
+                ],
+            }
+        ),
+    ]
 
 
-def _vouchers(data: dict, errors: _Errors, *, allow_list: bool) -> tuple[str, ...]:
-    vouchers: list[str] = []
-    if allow_list and "voucher" in data and "vouchers" in data:
-        errors.add("vouchers", "send either voucher or vouchers, not both")
-        return ()
-    voucher = _string(data, "voucher", "", errors, required=False)
-    if voucher:
-        vouchers.append(voucher)
-    if allow_list and data.get("vouchers") is not None:
-        value = data["vouchers"]
-        if not isinstance(value, list):
-            errors.add("vouchers", "must be a list of strings")
-        elif len(value) > MAX_VOUCHERS:
-            errors.add("vouchers", f"must have at most {MAX_VOUCHERS} items")
-        else:
-            for index, item in enumerate(value):
-                field = f"vouchers[{index}]"
-                if not isinstance(item, str):
-                    errors.add(field, "must be a string")
-                    continue
-                problem = _text_problem(item.strip(), REFERENCE_MAX_LENGTH)
-                if problem:
-                    errors.add(field, problem)
-                elif item.strip():
-                    vouchers.append(item.strip())
-    return tuple(vouchers)
+def _optional_text(description: str, *, max_length: int = REFERENCE_MAX_LENGTH) -> Any:
+    return Annotated[
+        Text(max_length),
+        BeforeValidator(_absent_if_null),
+        Field(description=description),
+    ]
 
 
-def _product_lines(value: Any, errors: _Errors) -> tuple[LineInput, ...] | None:
-    if not isinstance(value, list):
-        errors.add("products", "must be a list of product lines")
-        return None
-    if len(value) > MAX_PRODUCT_LINES:
-        errors.add("products", f"must have at most {MAX_PRODUCT_LINES} lines")
-        return None
-    lines: list[LineInput] = []
-    complete = True
-    for index, item in enumerate(value):
-        path = f"products[{index}]"
-        line = _object(item, path, PRODUCT_FIELDS, errors)
-        if line is None:
-            complete = False
-            continue
-        event = _uuid(line, "event", path, errors)
-        reference = _string(line, "reference", path, errors, required=False, allow_integer=True)
-        name = _string(line, "name", path, errors, required=False)
-        quantity = _integer(line, "quantity", path, errors, minimum=1, maximum=QUANTITY_MAX)
-        price = _integer(line, "price", path, errors, minimum=0, maximum=BIGINT_MAX)
-        vat = _integer(line, "vat", path, errors, minimum=0, maximum=BIGINT_MAX)
-        if price is not None and vat is not None and vat > price:
-            errors.add(f"{path}.vat", "must not be more than the price")
-            vat = None
-        values = (event, reference, name, quantity, price, vat)
-        if any(item is None for item in values):
-            complete = False
-            continue
-        lines.append(LineInput(event, reference, name, quantity, price, vat))
-    return tuple(lines) if complete else None
+_MINOR_UNITS = "Integer in minor units (öre, cents): 10100 means 101.00."
+_CLICK = Annotated[uuid.UUID, Field(description="The click UUID from the `retrack_click` cookie.")]
+_CURRENCY = Annotated[
+    str,
+    Field(pattern=CURRENCY_PATTERN, description="ISO-4217, and the program's currency."),
+    refused_as("must be a three-letter ISO-4217 code in capitals, e.g. SEK"),
+]
+_REASON = Annotated[
+    Text(REASON_MAX_LENGTH, required=True), Field(description="Why it is rejected.")
+]
+_REJECTED = Annotated[
+    Literal["rejected"],
+    Field(description="Only `rejected`: approval follows the validation period or an operator."),
+    refused_as(
+        "must be 'rejected'; approval follows the program's validation period or an operator"
+    ),
+]
 
 
-def _check_lines_match_sums(
-    lines: tuple[LineInput, ...], order_sum: int, vat_sum: int, errors: _Errors
-) -> None:
+def _amount(description: str) -> Any:
+    return Annotated[Amount, Field(description=f"{description} {_MINOR_UNITS}")]
+
+
+def _lines_total(lines: list["ProductLineRequest"]) -> tuple[int, int]:
+    return (
+        sum(line.quantity * line.price for line in lines),
+        sum(line.quantity * line.vat for line in lines),
+    )
+
+
+def _lines_problems(lines: list["ProductLineRequest"], order_sum: int, vat_sum: int) -> list[str]:
     """The lines must add up exactly to the order's sums (shipping, fees: send a line)."""
-    if not lines:
-        return
-    lines_sum = sum(line.quantity * line.price for line in lines)
-    lines_vat = sum(line.quantity * line.vat for line in lines)
+    lines_sum, lines_vat = _lines_total(lines)
+    problems = []
     if lines_sum != order_sum:
-        errors.add(
-            "products",
-            f"the lines add up to {lines_sum} (quantity × price), not the orderSum {order_sum}",
+        problems.append(
+            f"the lines add up to {lines_sum} (quantity × price), not the orderSum {order_sum}"
         )
     if lines_vat != vat_sum:
-        errors.add(
-            "products",
-            f"the lines' VAT adds up to {lines_vat} (quantity × vat), not the vatSum {vat_sum}",
+        problems.append(
+            f"the lines' VAT adds up to {lines_vat} (quantity × vat), not the vatSum {vat_sum}"
+        )
+    return problems
+
+
+def _refuse_lines_beyond_bigint(lines: list["ProductLineRequest"] | None) -> None:
+    if lines and max(_lines_total(lines)) > BIGINT_MAX:
+        raise PydanticCustomError(
+            "lines_too_large",
+            f"the lines add up to more than {BIGINT_MAX}, the largest amount Retrack stores",
         )
 
 
-def _sums(data: dict, errors: _Errors) -> tuple[int | None, int | None]:
-    order_sum = _integer(data, "orderSum", "", errors, minimum=0, maximum=BIGINT_MAX)
-    vat_sum = _integer(data, "vatSum", "", errors, minimum=0, maximum=BIGINT_MAX)
-    if order_sum is not None and vat_sum is not None and vat_sum > order_sum:
-        errors.add("vatSum", "must not be more than the orderSum")
-        vat_sum = None
-    return order_sum, vat_sum
+# --- Declarations -----------------------------------------------------------------------
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        alias_generator=to_camel,
+        frozen=True,
+        # Checked once, here: the input is a parsed JSON body, never a model instance.
+        revalidate_instances="never",
+    )
+
+
+class ProductLineRequest(_Payload):
+    """A product line: it earns at its own event's rate."""
+
+    event: uuid.UUID = Field(description="The line's event: it earns at this event's rate.")
+    reference: _optional_text("The product's SKU.") = ""
+    name: _optional_text("The product's name.") = ""
+    quantity: Quantity
+    price: _amount("Unit price, VAT included.")
+    vat: _amount("The VAT in the unit price (at most the price).")
+
+    @field_validator("vat")
+    @classmethod
+    def _vat_within_price(cls, vat: int, info: ValidationInfo) -> int:
+        price = info.data.get("price")
+        if price is not None and vat > price:
+            raise PydanticCustomError("vat_above_price", "must not be more than the price")
+        return vat
+
+
+_LINES = Annotated[
+    list[ProductLineRequest],
+    Field(max_length=MAX_PRODUCT_LINES),
+    listed(
+        not_a_list="must be a list of product lines",
+        max_items=MAX_PRODUCT_LINES,
+        too_many=f"must have at most {MAX_PRODUCT_LINES} lines",
+    ),
+]
+_VOUCHERS = Annotated[
+    list[Text(REFERENCE_MAX_LENGTH)],
+    Field(max_length=MAX_VOUCHERS, description="Several voucher codes (instead of `voucher`)."),
+    listed(
+        not_a_list="must be a list of strings",
+        max_items=MAX_VOUCHERS,
+        too_many=f"must have at most {MAX_VOUCHERS} items",
+    ),
+]
+# What a body with both `voucher` and `vouchers` becomes, for `vouchers` to refuse.
+_BOTH_VOUCHER_FIELDS = object()
+
+
+class TransactionRequest(_Payload):
+    """A transaction (a purchase), as `POST /api/v2/transactions` and the tag send it."""
+
+    event: uuid.UUID = Field(description="The order's event (a transaction event).")
+    click: _CLICK
+    order_number: _key("The store's order number; unique per program.")
+    order_sum: _amount("The order's total, VAT included.")
+    vat_sum: _amount("The VAT in orderSum (at most orderSum).")
+    currency: _CURRENCY
+    products: Annotated[
+        _LINES,
+        Field(
+            description="Optional lines. When sent, Σ quantity × price must equal orderSum "
+            "and Σ quantity × vat must equal vatSum (send shipping or fees as a line)."
+        ),
+    ] = None
+    voucher: _optional_text("A voucher code used on the order.") = ""
+    vouchers: _VOUCHERS = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _voucher_or_vouchers(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "voucher" in data and "vouchers" in data:
+            data = {key: value for key, value in data.items() if key != "voucher"}
+            data["vouchers"] = _BOTH_VOUCHER_FIELDS
+        return data
+
+    @field_validator("vouchers", mode="wrap")
+    @classmethod
+    def _not_both(cls, value: Any, handler: Any) -> Any:
+        if value is _BOTH_VOUCHER_FIELDS:
+            raise PydanticCustomError("voucher_twice", "send either voucher or vouchers, not both")
+        return handler(value)
+
+    @field_validator("vat_sum")
+    @classmethod
+    def _vat_within_sum(cls, vat_sum: int, info: ValidationInfo) -> int:
+        order_sum = info.data.get("order_sum")
+        if order_sum is not None and vat_sum > order_sum:
+            raise PydanticCustomError("vat_above_sum", "must not be more than the orderSum")
+        return vat_sum
+
+    @field_validator("products")
+    @classmethod
+    def _lines_match_sums(cls, lines: list[ProductLineRequest] | None, info: ValidationInfo):
+        order_sum, vat_sum = info.data.get("order_sum"), info.data.get("vat_sum")
+        if lines and order_sum is not None and vat_sum is not None:
+            problems = _lines_problems(lines, order_sum, vat_sum)
+            if problems:
+                raise several(*problems)
+        return lines
+
+
+class LeadRequest(_Payload):
+    """A lead (a sign-up), as `POST /api/v2/leads` and the tag send it."""
+
+    event: uuid.UUID = Field(description="The lead's event (a lead event).")
+    click: _CLICK
+    reference: _key("The store's reference for the lead; unique per program.")
+    voucher: _optional_text("A voucher code.") = ""
+
+
+def _not_with_a_rejection(value: Any) -> Any:
+    raise PydanticCustomError(
+        "not_with_rejection", "cannot be changed in the same request as a rejection"
+    )
+
+
+_NOT_WITH_A_REJECTION = SkipJsonSchema[Annotated[Any, BeforeValidator(_not_with_a_rejection)]]
+
+
+class TransactionAmendment(_Payload):
+    """New sums and/or lines for a pending transaction (a partial return)."""
+
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
+
+    order_sum: _amount("The new total.") = None
+    vat_sum: _amount("The new VAT.") = None
+    products: Annotated[
+        _LINES,
+        Field(description="The new lines, replacing all old ones; sums left out follow them."),
+    ] = None
+
+    @field_validator("products")
+    @classmethod
+    def _lines_within_bigint(cls, lines: list[ProductLineRequest] | None):
+        _refuse_lines_beyond_bigint(lines)
+        return lines
+
+    @model_validator(mode="after")
+    def _says_something(self) -> "TransactionAmendment":
+        if not self.model_fields_set:
+            raise PydanticCustomError(
+                "empty", "send orderSum, vatSum and/or products, or status 'rejected' and reason"
+            )
+        return self
+
+
+# Stands in for the reason of a body whose status is wrong: it is told about the status.
+_NOT_ASKED = object()
+
+
+class LeadRejection(_Payload):
+    """A rejection: `{"status": "rejected", "reason": "…"}`."""
+
+    status: _REJECTED
+    reason: _REASON
+
+    @model_validator(mode="before")
+    @classmethod
+    def _status_first(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("status") != "rejected":
+            data = {"status": None, **data}
+            data.setdefault("reason", _NOT_ASKED)
+        return data
+
+    @field_validator("reason", mode="wrap")
+    @classmethod
+    def _reason_if_asked(cls, value: Any, handler: Any) -> Any:
+        return value if value is _NOT_ASKED else handler(value)
+
+
+class TransactionRejection(LeadRejection):
+    """A rejection of a transaction (a cancelled order)."""
+
+    order_sum: _NOT_WITH_A_REJECTION = None
+    vat_sum: _NOT_WITH_A_REJECTION = None
+    products: _NOT_WITH_A_REJECTION = None
+
+
+class TransactionPatch(RootModel[TransactionAmendment | TransactionRejection]):
+    """`PATCH /api/v2/transactions/<uuid>`: new sums and/or lines, or a rejection.
+
+    A body with `status` or `reason` is a rejection; any other is an amendment.
+    """
+
+
+# --- Parsing ----------------------------------------------------------------------------
+
+
+def _validated(declaration: type[BaseModel], payload: Any) -> Any:
+    if not isinstance(payload, dict):
+        raise invalid({"body": ["must be a JSON object"]})
+    try:
+        return declaration.model_validate(payload)
+    except ValidationError as error:
+        raise invalid(field_errors(error, payload)) from None
+
+
+def _line(line: ProductLineRequest) -> LineInput:
+    return LineInput(line.event, line.reference, line.name, line.quantity, line.price, line.vat)
+
+
+def _lines(lines: list[ProductLineRequest] | None) -> tuple[LineInput, ...] | None:
+    return None if lines is None else tuple(_line(line) for line in lines)
+
+
+def _vouchers(voucher: str, vouchers: list[str] | None) -> tuple[str, ...]:
+    return tuple(code for code in (voucher, *(vouchers or ())) if code)
 
 
 def parse_transaction(payload: Any) -> TransactionInput:
     """The transaction in `payload`, or ConversionRefused(400) naming every bad field."""
-    errors = _Errors()
-    data = _object(payload, "body", TRANSACTION_FIELDS, errors)
-    if data is None:
-        errors.raise_if_any()
-    event = _uuid(data, "event", "", errors)
-    click = _uuid(data, "click", "", errors)
-    order_number = _string(data, "orderNumber", "", errors, required=True, allow_integer=True)
-    order_sum, vat_sum = _sums(data, errors)
-    currency = _currency(data, errors)
-    products: tuple[LineInput, ...] | None = ()
-    if data.get("products") is not None:
-        products = _product_lines(data["products"], errors)
-    vouchers = _vouchers(data, errors, allow_list=True)
-    if products and order_sum is not None and vat_sum is not None:
-        _check_lines_match_sums(products, order_sum, vat_sum, errors)
-    errors.raise_if_any()
+    data: TransactionRequest = _validated(TransactionRequest, payload)
     return TransactionInput(
-        event, click, order_number, order_sum, vat_sum, currency, products, vouchers
+        event=data.event,
+        click=data.click,
+        order_number=data.order_number,
+        order_sum=data.order_sum,
+        vat_sum=data.vat_sum,
+        currency=data.currency,
+        products=_lines(data.products) or (),
+        vouchers=_vouchers(data.voucher, data.vouchers),
     )
 
 
 def parse_lead(payload: Any) -> LeadInput:
     """The lead in `payload`, or ConversionRefused(400) naming every bad field."""
-    errors = _Errors()
-    data = _object(payload, "body", LEAD_FIELDS, errors)
-    if data is None:
-        errors.raise_if_any()
-    event = _uuid(data, "event", "", errors)
-    click = _uuid(data, "click", "", errors)
-    reference = _string(data, "reference", "", errors, required=True, allow_integer=True)
-    vouchers = _vouchers(data, errors, allow_list=False)
-    errors.raise_if_any()
-    return LeadInput(event, click, reference, vouchers)
-
-
-def _rejection(data: dict, errors: _Errors) -> str | None:
-    if data.get("status") != "rejected":
-        errors.add(
-            "status",
-            "must be 'rejected'; approval follows the program's validation period or an operator",
-        )
-        return None
-    reason = _string(data, "reason", "", errors, required=True, max_length=REASON_MAX_LENGTH)
-    return reason
+    data: LeadRequest = _validated(LeadRequest, payload)
+    return LeadInput(data.event, data.click, data.reference, _vouchers(data.voucher, None))
 
 
 def parse_amendment(payload: Any) -> AmendmentInput:
     """A transaction's PATCH, or ConversionRefused(400) naming every bad field."""
-    errors = _Errors()
-    data = _object(payload, "body", AMENDMENT_FIELDS, errors)
-    if data is None:
-        errors.raise_if_any()
-    if "status" in data or "reason" in data:
-        for other in sorted({"orderSum", "vatSum", "products"} & set(data)):
-            errors.add(other, "cannot be changed in the same request as a rejection")
-        reason = _rejection(data, errors)
-        errors.raise_if_any()
-        return AmendmentInput(reject_reason=reason)
-    if not {"orderSum", "vatSum", "products"} & set(data):
-        errors.add("body", "send orderSum, vatSum and/or products, or status 'rejected' and reason")
-        errors.raise_if_any()
-    order_sum = vat_sum = None
-    if "orderSum" in data:
-        order_sum = _integer(data, "orderSum", "", errors, minimum=0, maximum=BIGINT_MAX)
-    if "vatSum" in data:
-        vat_sum = _integer(data, "vatSum", "", errors, minimum=0, maximum=BIGINT_MAX)
-    products = None
-    if "products" in data:
-        products = _product_lines(data["products"], errors)
-    errors.raise_if_any()
-    return AmendmentInput(order_sum=order_sum, vat_sum=vat_sum, products=products)
+    if isinstance(payload, dict) and ("status" in payload or "reason" in payload):
+        rejection: TransactionRejection = _validated(TransactionRejection, payload)
+        return AmendmentInput(reject_reason=rejection.reason)
+    data: TransactionAmendment = _validated(TransactionAmendment, payload)
+    return AmendmentInput(
+        order_sum=data.order_sum, vat_sum=data.vat_sum, products=_lines(data.products)
+    )
 
 
 def parse_lead_amendment(payload: Any) -> AmendmentInput:
     """A lead's PATCH (a rejection only), or ConversionRefused(400) naming every bad field."""
-    errors = _Errors()
-    data = _object(payload, "body", REJECTION_FIELDS, errors)
-    if data is None:
-        errors.raise_if_any()
-    reason = _rejection(data, errors)
-    errors.raise_if_any()
-    return AmendmentInput(reject_reason=reason)
+    rejection: LeadRejection = _validated(LeadRejection, payload)
+    return AmendmentInput(reject_reason=rejection.reason)
 
 
 def check_lines_match_sums(lines: tuple[LineInput, ...], order_sum: int, vat_sum: int) -> None:
     """Refuse (400) lines that do not add up to the sums, e.g. after an amendment."""
-    errors = _Errors()
+    fields: dict[str, list[str]] = {}
     if vat_sum > order_sum:
-        errors.add("vatSum", "must not be more than the orderSum")
-    _check_lines_match_sums(lines, order_sum, vat_sum, errors)
-    errors.raise_if_any()
+        fields["vatSum"] = ["must not be more than the orderSum"]
+    if lines:
+        problems = _lines_problems(lines, order_sum, vat_sum)
+        if problems:
+            fields["products"] = problems
+    if fields:
+        raise invalid(fields)
 
 
 def parse_idempotency_key(value: str | None) -> str | None:
     """The Idempotency-Key header's value, or ConversionRefused(400) if unusable."""
     if value is None:
         return None
-    errors = _Errors()
     if not value.strip() or len(value) > IDEMPOTENCY_KEY_MAX_LENGTH or not value.isprintable():
-        errors.add(
-            "Idempotency-Key",
-            f"must be 1 to {IDEMPOTENCY_KEY_MAX_LENGTH} printable characters",
+        raise invalid(
+            {"Idempotency-Key": [f"must be 1 to {IDEMPOTENCY_KEY_MAX_LENGTH} printable characters"]}
         )
-    errors.raise_if_any()
     return value.strip()

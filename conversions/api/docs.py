@@ -3,14 +3,8 @@
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 
-from conversions.api.serializers import (
-    ConversionEnvelope,
-    ErrorEnvelope,
-    LeadAmendment,
-    LeadRequest,
-    TransactionAmendment,
-    TransactionRequest,
-)
+from conversions.api.serializers import ConversionEnvelope, ErrorEnvelope
+from conversions.payloads import LeadRejection, LeadRequest, TransactionPatch, TransactionRequest
 
 CLICK = "0190d7a6-3b3c-7a21-9c5e-2f6b8e1d4a70"
 SHOES = "3f0b1c3e-2a4f-4b7e-9d11-6a8f1e2c4d50"
@@ -388,7 +382,7 @@ AMEND_TRANSACTION = {
     "new values. Approving is not a store's call (400); approved or rejected conversions "
     "answer 409 `conversion_not_pending`.",
     "tags": ["store: transactions"],
-    "request": TransactionAmendment,
+    "request": TransactionPatch,
     "responses": _responses({200: ConversionEnvelope}, 404, 409, 413, 415, 422),
     "examples": [
         OpenApiExample(
@@ -417,7 +411,7 @@ AMEND_LEAD = {
     "operation_id": "amend_lead",
     "summary": "Reject a pending lead",
     "tags": ["store: leads"],
-    "request": LeadAmendment,
+    "request": LeadRejection,
     "responses": _responses({200: ConversionEnvelope}, 404, 409, 413, 415),
     "examples": [
         OpenApiExample(

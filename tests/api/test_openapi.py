@@ -65,7 +65,7 @@ def test_each_store_call_describes_its_answers_and_security(path, method, status
     operation = _schema()["paths"][path][method]
 
     assert statuses <= set(operation["responses"])
-    assert operation["security"] == [{"bearerAuth": []}]
+    assert operation["security"] == [{"storeToken": []}]
     assert operation["summary"]
 
 

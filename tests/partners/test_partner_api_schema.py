@@ -41,7 +41,7 @@ def test_the_openapi_document_describes_both_partner_calls_with_examples():
     assert sorted(programs["responses"]["200"]["content"]["application/json"]["examples"]) == [
         "Programs"
     ]
-    assert feed["security"] == [{"bearerAuth": []}]
+    assert feed["security"] == [{"partnerToken": []}]
     page_schema = document["components"]["schemas"]["FeedPage"]
     assert sorted(page_schema["properties"]) == ["data", "has_more", "next_cursor"]
 

@@ -10,6 +10,7 @@ each field as the caller sent it.
 from collections.abc import Callable
 from typing import Annotated, Any
 
+from django.core.exceptions import ValidationError as FormValidationError
 from pydantic import Field, ValidationError, WrapValidator
 from pydantic_core import PydanticCustomError
 
@@ -52,6 +53,13 @@ def text_problem(value: str) -> str | None:
     if not BIDI_CONTROLS.isdisjoint(value):
         return "must not contain bidirectional control characters (U+202A-202E, U+2066-2069)"
     return None
+
+
+def validate_text(value: str) -> None:
+    """`text_problem` as a Django validator, for back-office forms."""
+    problem = text_problem(value)
+    if problem:
+        raise FormValidationError(problem[0].upper() + problem[1:] + ".", code="text_forbidden")
 
 
 def _checked_text(value: Any, handler: Callable[[Any], Any]) -> Any:
@@ -178,12 +186,22 @@ def field_errors(error: ValidationError, source: Any = None) -> dict[str, list[s
     return fields
 
 
-def capped_fields(fields: dict[str, Any]) -> tuple[dict[str, Any], int]:
-    """At most FIELDS_NAMED_MAX of `fields`, in order, and how many were left out."""
-    if len(fields) <= FIELDS_NAMED_MAX:
-        return fields, 0
-    kept = dict(list(fields.items())[:FIELDS_NAMED_MAX])
-    return kept, len(fields) - FIELDS_NAMED_MAX
+def refusal_summary(fields: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The message of a refusal naming `fields`, and the fields, cut to FIELDS_NAMED_MAX.
+
+    The cut keeps an answer to a body of thousands of unknown keys small; the message
+    says how many more there were.
+    """
+    names = sorted(fields, key=str)
+    if len(names) <= FIELDS_NAMED_MAX:
+        return f"The request has invalid fields: {', '.join(names)}.", fields
+    named = names[:FIELDS_NAMED_MAX]
+    left_out = len(names) - FIELDS_NAMED_MAX
+    message = (
+        f"The request has {len(names)} invalid fields; the first {FIELDS_NAMED_MAX} are "
+        f"named: {', '.join(named)}, and {left_out} more."
+    )
+    return message, {name: fields[name] for name in named}
 
 
 def several(*messages: str) -> PydanticCustomError:

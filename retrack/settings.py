@@ -158,6 +158,10 @@ SPECTACULAR_SETTINGS = {
         "ConversionStatusEnum": "conversions.models.ConversionStatus",
         "RejectedStatusEnum": ["rejected"],
     },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "retrack.api.schema.complete_answers",
+    ],
     # A PATCH body is its own declaration (`TransactionPatch`), not a partial POST body.
     "COMPONENT_SPLIT_PATCH": False,
     "SERVE_INCLUDE_SCHEMA": False,

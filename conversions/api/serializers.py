@@ -44,7 +44,9 @@ class CommissionEntry(serializers.Serializer):
     event = EventReference()
     method = serializers.ChoiceField(choices=[PERCENT_OF_NET, FIXED_PER_UNIT, FIXED_PER_CONVERSION])
     base = serializers.IntegerField(
-        help_text="Net amount in minor units (percent_of_net), units (fixed_per_unit), 1."
+        min_value=0,
+        max_value=BIGINT_MAX,
+        help_text="Net amount in minor units (percent_of_net), units (fixed_per_unit), 1.",
     )
     rate = serializers.CharField(
         help_text="Decimal string: the percentage, or minor units per unit/conversion."

@@ -4,7 +4,7 @@
   JSON Schema (validation mode) is translated to OpenAPI 3.0.
 - Every request body is required; every operation has a `default` error answer.
 - Store calls name the `storeToken` scheme and partner calls `partnerToken`, from the
-  view's permission class.
+  view's permission class; a 401 answer declares its `WWW-Authenticate` header.
 """
 
 from typing import Any
@@ -111,3 +111,25 @@ class RetrackAutoSchema(AutoSchema):
             # Every call that takes a body needs one: an empty PATCH is refused.
             body["required"] = True
         return body
+
+
+_DEFAULT_ANSWER = {
+    "description": "Any other refusal in the same shape (e.g. 405, 406, 429, 500). Codes may "
+    "be added: handle a `code` you do not know by its HTTP status.",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}},
+}
+_WWW_AUTHENTICATE = {
+    "description": '`Bearer realm="retrack"`: the token scheme the API takes.',
+    "schema": {"type": "string"},
+}
+
+
+def complete_answers(result, generator, request, public):
+    """Every operation answers other errors in the error shape; every 401 names its scheme."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.get("responses", {})
+            responses.setdefault("default", _DEFAULT_ANSWER)
+            if "401" in responses:
+                responses["401"].setdefault("headers", {})["WWW-Authenticate"] = _WWW_AUTHENTICATE
+    return result

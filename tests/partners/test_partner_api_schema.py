@@ -30,7 +30,7 @@ def test_the_openapi_document_describes_both_partner_calls_with_examples():
     feed = document["paths"]["/api/v2/partner/conversions"]["get"]
     programs = document["paths"]["/api/v2/partner/programs"]["get"]
     assert [parameter["name"] for parameter in feed["parameters"]] == ["cursor", "limit"]
-    assert sorted(feed["responses"]) == ["200", "400", "401", "403"]
+    assert sorted(feed["responses"]) == ["200", "400", "401", "403", "default"]
     assert sorted(feed["responses"]["200"]["content"]["application/json"]["examples"]) == [
         "APage",
         "UpToDate",

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from django.core.exceptions import ValidationError as FormValidationError
-from pydantic import Field, ValidationError, WrapValidator
+from pydantic import AfterValidator, Field, ValidationError, WrapValidator
 from pydantic_core import PydanticCustomError
 
 BIGINT_MAX = 2**63 - 1
@@ -89,6 +89,18 @@ def refused_as(message: str) -> WrapValidator:
     return WrapValidator(wrap)
 
 
+def obeys(rule: Callable[[Any], str | None]) -> AfterValidator:
+    """Refuse the annotated field with the problem `rule` finds in its value, if any."""
+
+    def check(value: Any) -> Any:
+        problem = rule(value)
+        if problem:
+            raise PydanticCustomError("rule", problem)
+        return value
+
+    return AfterValidator(check)
+
+
 def listed(*, not_a_list: str, max_items: int, too_many: str) -> WrapValidator:
     """A list refused as a whole, not item by item, when it is no list or far too long.
 
@@ -130,14 +142,14 @@ def Text(max_length: int, *, required: bool = False) -> Any:  # noqa: N802 (a ty
     ]
 
 
-def _path(location: tuple[str | int, ...]) -> str:
+def _path(location: tuple[str | int, ...], root: str) -> str:
     path = ""
     for part in location:
         if isinstance(part, int):
             path += f"[{part}]"
         else:
             path += f".{part}" if path else part
-    return path or "body"
+    return path or root
 
 
 def echoed(name: str) -> str:
@@ -168,8 +180,13 @@ def _is_object_at(source: Any, location: tuple[str | int, ...]) -> bool:
     return isinstance(source, dict)
 
 
-def field_errors(error: ValidationError, source: Any = None) -> dict[str, list[str]]:
-    """Each refused field of `source`, named as sent (`products[1].quantity`), with messages."""
+def field_errors(
+    error: ValidationError, source: Any = None, *, root: str = "body"
+) -> dict[str, list[str]]:
+    """Each refused field of `source`, named as sent (`products[1].quantity`), with messages.
+
+    A refusal of `source` as a whole is named `root`.
+    """
     fields: dict[str, list[str]] = {}
     for detail in error.errors(include_url=False):
         location = tuple(detail["loc"])
@@ -182,7 +199,7 @@ def field_errors(error: ValidationError, source: Any = None) -> dict[str, list[s
                 (*location, echoed(detail["input"])),
                 [_MESSAGES["extra_forbidden"]],
             )
-        fields.setdefault(_path(location), []).extend(messages)
+        fields.setdefault(_path(location, root), []).extend(messages)
     return fields
 
 

@@ -1,15 +1,12 @@
-"""The store API's payloads: one declaration each, which parses and documents it.
+"""The store API's request bodies, declared once: each model parses its body and is its
+OpenAPI schema (`retrack.api.schema` turns the models' JSON Schema into the document).
 
-Each pydantic model below is what a request body must be: it refuses the body naming
-every bad field as the caller sent it (`products[1].quantity`), and the OpenAPI document
-is generated from it (`retrack.api.schema`). The `parse_*` functions turn a body into the
-typed inputs the services take, or raise `ConversionRefused` (400 `invalid`). Nothing here
-touches the database: what the payload refers to (click, events) is checked by
-`conversions.services`.
+Everything a body must be is said here: types, bounds, lengths, unknown fields refused,
+and the rules between fields (VAT within the price, the lines adding up to the sums).
+`conversions.payloads` turns a validated model into the services' typed inputs.
 """
 
 import uuid
-from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -18,7 +15,6 @@ from pydantic import (
     ConfigDict,
     Field,
     RootModel,
-    ValidationError,
     ValidationInfo,
     WithJsonSchema,
     field_validator,
@@ -29,84 +25,22 @@ from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
 from conversions.models import REFERENCE_MAX_LENGTH
-from conversions.refusals import invalid
 from retrack.lib.validation import (
     BIGINT_MAX,
     INT32_MAX,
     Amount,
     Quantity,
     Text,
-    field_errors,
     listed,
     refused_as,
     several,
 )
-
-__all__ = [
-    "BIGINT_MAX",
-    "IDEMPOTENCY_KEY_MAX_LENGTH",
-    "MAX_PRODUCT_LINES",
-    "MAX_VOUCHERS",
-    "QUANTITY_MAX",
-    "REASON_MAX_LENGTH",
-    "AmendmentInput",
-    "LeadInput",
-    "LineInput",
-    "TransactionInput",
-    "check_lines_match_sums",
-    "parse_amendment",
-    "parse_idempotency_key",
-    "parse_lead",
-    "parse_lead_amendment",
-    "parse_transaction",
-]
+from stores.rules import CURRENCY_PATTERN
 
 QUANTITY_MAX = INT32_MAX
 MAX_PRODUCT_LINES = 500
 MAX_VOUCHERS = 50
 REASON_MAX_LENGTH = 2000
-IDEMPOTENCY_KEY_MAX_LENGTH = 255
-CURRENCY_PATTERN = r"^[A-Z]{3}$"
-
-
-@dataclass(frozen=True)
-class LineInput:
-    event: uuid.UUID
-    reference: str
-    name: str
-    quantity: int
-    price: int
-    vat: int
-
-
-@dataclass(frozen=True)
-class TransactionInput:
-    event: uuid.UUID
-    click: uuid.UUID
-    order_number: str
-    order_sum: int
-    vat_sum: int
-    currency: str
-    products: tuple[LineInput, ...]
-    vouchers: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class LeadInput:
-    event: uuid.UUID
-    click: uuid.UUID
-    reference: str
-    vouchers: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class AmendmentInput:
-    """A store's PATCH: new sums and/or lines, or a rejection (`reject_reason` set)."""
-
-    order_sum: int | None = None
-    vat_sum: int | None = None
-    products: tuple[LineInput, ...] | None = None
-    reject_reason: str | None = None
 
 
 # --- Field types ------------------------------------------------------------------------
@@ -171,14 +105,14 @@ def _amount(description: str) -> Any:
     return Annotated[Amount, Field(description=f"{description} {_MINOR_UNITS}")]
 
 
-def _lines_total(lines: list["ProductLineRequest"]) -> tuple[int, int]:
+def _lines_total(lines: Any) -> tuple[int, int]:
     return (
         sum(line.quantity * line.price for line in lines),
         sum(line.quantity * line.vat for line in lines),
     )
 
 
-def _lines_problems(lines: list["ProductLineRequest"], order_sum: int, vat_sum: int) -> list[str]:
+def lines_problems(lines: Any, order_sum: int, vat_sum: int) -> list[str]:
     """The lines must add up exactly to the order's sums (shipping, fees: send a line)."""
     lines_sum, lines_vat = _lines_total(lines)
     problems = []
@@ -303,7 +237,7 @@ class TransactionRequest(_Payload):
     def _lines_match_sums(cls, lines: list[ProductLineRequest] | None, info: ValidationInfo):
         order_sum, vat_sum = info.data.get("order_sum"), info.data.get("vat_sum")
         if lines and order_sum is not None and vat_sum is not None:
-            problems = _lines_problems(lines, order_sum, vat_sum)
+            problems = lines_problems(lines, order_sum, vat_sum)
             if problems:
                 raise several(*problems)
         return lines
@@ -391,89 +325,3 @@ class TransactionPatch(RootModel[TransactionAmendment | TransactionRejection]):
 
     A body with `status` or `reason` is a rejection; any other is an amendment.
     """
-
-
-# --- Parsing ----------------------------------------------------------------------------
-
-
-def _validated(declaration: type[BaseModel], payload: Any) -> Any:
-    if not isinstance(payload, dict):
-        raise invalid({"body": ["must be a JSON object"]})
-    try:
-        return declaration.model_validate(payload)
-    except ValidationError as error:
-        raise invalid(field_errors(error, payload)) from None
-
-
-def _line(line: ProductLineRequest) -> LineInput:
-    return LineInput(line.event, line.reference, line.name, line.quantity, line.price, line.vat)
-
-
-def _lines(lines: list[ProductLineRequest] | None) -> tuple[LineInput, ...] | None:
-    return None if lines is None else tuple(_line(line) for line in lines)
-
-
-def _vouchers(voucher: str, vouchers: list[str] | None) -> tuple[str, ...]:
-    return tuple(code for code in (voucher, *(vouchers or ())) if code)
-
-
-def parse_transaction(payload: Any) -> TransactionInput:
-    """The transaction in `payload`, or ConversionRefused(400) naming every bad field."""
-    data: TransactionRequest = _validated(TransactionRequest, payload)
-    return TransactionInput(
-        event=data.event,
-        click=data.click,
-        order_number=data.order_number,
-        order_sum=data.order_sum,
-        vat_sum=data.vat_sum,
-        currency=data.currency,
-        products=_lines(data.products) or (),
-        vouchers=_vouchers(data.voucher, data.vouchers),
-    )
-
-
-def parse_lead(payload: Any) -> LeadInput:
-    """The lead in `payload`, or ConversionRefused(400) naming every bad field."""
-    data: LeadRequest = _validated(LeadRequest, payload)
-    return LeadInput(data.event, data.click, data.reference, _vouchers(data.voucher, None))
-
-
-def parse_amendment(payload: Any) -> AmendmentInput:
-    """A transaction's PATCH, or ConversionRefused(400) naming every bad field."""
-    if isinstance(payload, dict) and ("status" in payload or "reason" in payload):
-        rejection: TransactionRejection = _validated(TransactionRejection, payload)
-        return AmendmentInput(reject_reason=rejection.reason)
-    data: TransactionAmendment = _validated(TransactionAmendment, payload)
-    return AmendmentInput(
-        order_sum=data.order_sum, vat_sum=data.vat_sum, products=_lines(data.products)
-    )
-
-
-def parse_lead_amendment(payload: Any) -> AmendmentInput:
-    """A lead's PATCH (a rejection only), or ConversionRefused(400) naming every bad field."""
-    rejection: LeadRejection = _validated(LeadRejection, payload)
-    return AmendmentInput(reject_reason=rejection.reason)
-
-
-def check_lines_match_sums(lines: tuple[LineInput, ...], order_sum: int, vat_sum: int) -> None:
-    """Refuse (400) lines that do not add up to the sums, e.g. after an amendment."""
-    fields: dict[str, list[str]] = {}
-    if vat_sum > order_sum:
-        fields["vatSum"] = ["must not be more than the orderSum"]
-    if lines:
-        problems = _lines_problems(lines, order_sum, vat_sum)
-        if problems:
-            fields["products"] = problems
-    if fields:
-        raise invalid(fields)
-
-
-def parse_idempotency_key(value: str | None) -> str | None:
-    """The Idempotency-Key header's value, or ConversionRefused(400) if unusable."""
-    if value is None:
-        return None
-    if not value.strip() or len(value) > IDEMPOTENCY_KEY_MAX_LENGTH or not value.isprintable():
-        raise invalid(
-            {"Idempotency-Key": [f"must be 1 to {IDEMPOTENCY_KEY_MAX_LENGTH} printable characters"]}
-        )
-    return value.strip()

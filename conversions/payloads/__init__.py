@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from conversions.payloads.declarations import (
     MAX_PRODUCT_LINES,
@@ -28,7 +28,7 @@ from conversions.payloads.declarations import (
     lines_problems,
 )
 from conversions.refusals import invalid
-from retrack.lib.validation import BIGINT_MAX, field_errors
+from retrack.lib.validation import BIGINT_MAX, Text, field_errors
 
 __all__ = [
     "BIGINT_MAX",
@@ -53,6 +53,7 @@ __all__ = [
     "parse_idempotency_key",
     "parse_lead",
     "parse_lead_amendment",
+    "parse_reason",
     "parse_transaction",
 ]
 
@@ -183,3 +184,18 @@ def parse_idempotency_key(value: str | None) -> str | None:
             {"Idempotency-Key": [f"must be 1 to {IDEMPOTENCY_KEY_MAX_LENGTH} printable characters"]}
         )
     return value.strip()
+
+
+_REASON = TypeAdapter(Text(REASON_MAX_LENGTH), config=ConfigDict(str_strip_whitespace=True))
+
+
+def parse_reason(reason: Any, *, required: bool) -> str:
+    """A decision's reason, by the same rules as the API's, or ConversionRefused(400)."""
+    try:
+        text = _REASON.validate_python(reason)
+    except ValidationError as error:
+        messages = [message for found in field_errors(error).values() for message in found]
+        raise invalid({"reason": messages}) from None
+    if required and not text:
+        raise invalid({"reason": ["is required to reject"]})
+    return text

@@ -58,6 +58,8 @@ __all__ = [
 ]
 
 IDEMPOTENCY_KEY_MAX_LENGTH = 255
+_AMENDABLE = {"orderSum", "vatSum", "products"}
+_NOTHING_TO_CHANGE = "send orderSum, vatSum and/or products, or status 'rejected' and reason"
 
 
 @dataclass(frozen=True)
@@ -103,13 +105,17 @@ class AmendmentInput:
 # --- Parsing ----------------------------------------------------------------------------
 
 
-def _validated(declaration: type[BaseModel], payload: Any) -> Any:
+def _validated(declaration: type[BaseModel], payload: Any, **more: list[str]) -> Any:
+    """`payload` as `declaration` says, or a refusal naming its bad fields and `more`."""
     if not isinstance(payload, dict):
         raise invalid({"body": ["must be a JSON object"]})
     try:
-        return declaration.model_validate(payload)
+        data = declaration.model_validate(payload)
     except ValidationError as error:
-        raise invalid(field_errors(error, payload)) from None
+        raise invalid({**field_errors(error, payload), **more}) from None
+    if more:
+        raise invalid(more)
+    return data
 
 
 def _line(line: ProductLineRequest) -> LineInput:
@@ -150,7 +156,12 @@ def parse_amendment(payload: Any) -> AmendmentInput:
     if isinstance(payload, dict) and ("status" in payload or "reason" in payload):
         rejection: TransactionRejection = _validated(TransactionRejection, payload)
         return AmendmentInput(reject_reason=rejection.reason)
-    data: TransactionAmendment = _validated(TransactionAmendment, payload)
+    nothing = {}
+    if isinstance(payload, dict) and not _AMENDABLE & payload.keys():
+        nothing = {
+            "body": ["send orderSum, vatSum and/or products, or status 'rejected' and reason"]
+        }
+    data: TransactionAmendment = _validated(TransactionAmendment, payload, **nothing)
     return AmendmentInput(
         order_sum=data.order_sum, vat_sum=data.vat_sum, products=_lines(data.products)
     )

@@ -53,20 +53,31 @@ def _digits_of_whole_number(value: Any) -> Any:
     return value
 
 
+def _null_is_missing(value: Any) -> Any:
+    if value is None:
+        raise PydanticCustomError("null", "is required")
+    return value
+
+
 def _absent_if_null(value: Any) -> Any:
     return "" if value is None else value
 
 
-def _key(description: str) -> Any:
-    """A conversion's key (order number, reference): text, or a whole number as its digits."""
+def _key(description: str, *, required: bool = True) -> Any:
+    """A key (order number, reference, SKU): text, or a whole number as its digits."""
     return Annotated[
-        Text(REFERENCE_MAX_LENGTH, required=True),
+        Text(REFERENCE_MAX_LENGTH, required=required),
         BeforeValidator(_digits_of_whole_number),
+        BeforeValidator(_null_is_missing if required else _absent_if_null),
         WithJsonSchema(
             {
                 "description": description,
                 "oneOf": [
-                    {"type": "string", "minLength": 1, "maxLength": REFERENCE_MAX_LENGTH},
+                    {
+                        "type": "string",
+                        "minLength": 1 if required else 0,
+                        "maxLength": REFERENCE_MAX_LENGTH,
+                    },
                     {"type": "integer", "minimum": 0, "format": "int64"},
                 ],
             }
@@ -90,7 +101,9 @@ _CURRENCY = Annotated[
     refused_as("must be a three-letter ISO-4217 code in capitals, e.g. SEK"),
 ]
 _REASON = Annotated[
-    Text(REASON_MAX_LENGTH, required=True), Field(description="Why it is rejected.")
+    Text(REASON_MAX_LENGTH, required=True),
+    BeforeValidator(_null_is_missing),
+    Field(description="Why it is rejected."),
 ]
 _REJECTED = Annotated[
     Literal["rejected"],
@@ -153,7 +166,7 @@ class ProductLineRequest(_Payload):
     """A product line: it earns at its own event's rate."""
 
     event: uuid.UUID = Field(description="The line's event: it earns at this event's rate.")
-    reference: _optional_text("The product's SKU.") = ""
+    reference: _key("The product's SKU.", required=False) = ""
     name: _optional_text("The product's name.") = ""
     quantity: Quantity
     price: _amount("Unit price, VAT included.")
@@ -168,15 +181,19 @@ class ProductLineRequest(_Payload):
         return vat
 
 
-_LINES = Annotated[
-    list[ProductLineRequest],
-    Field(max_length=MAX_PRODUCT_LINES),
-    listed(
-        not_a_list="must be a list of product lines",
-        max_items=MAX_PRODUCT_LINES,
-        too_many=f"must have at most {MAX_PRODUCT_LINES} lines",
-    ),
-]
+def _lines(description: str, *, null_is_absent: bool) -> Any:
+    return Annotated[
+        list[ProductLineRequest],
+        Field(max_length=MAX_PRODUCT_LINES, description=description),
+        listed(
+            not_a_list="must be a list of product lines",
+            max_items=MAX_PRODUCT_LINES,
+            too_many=f"must have at most {MAX_PRODUCT_LINES} lines",
+            null_is_absent=null_is_absent,
+        ),
+    ]
+
+
 _VOUCHERS = Annotated[
     list[Text(REFERENCE_MAX_LENGTH)],
     Field(max_length=MAX_VOUCHERS, description="Several voucher codes (instead of `voucher`)."),
@@ -199,13 +216,11 @@ class TransactionRequest(_Payload):
     order_sum: _amount("The order's total, VAT included.")
     vat_sum: _amount("The VAT in orderSum (at most orderSum).")
     currency: _CURRENCY
-    products: Annotated[
-        _LINES,
-        Field(
-            description="Optional lines. When sent, Σ quantity × price must equal orderSum "
-            "and Σ quantity × vat must equal vatSum (send shipping or fees as a line)."
-        ),
-    ] = None
+    products: _lines(
+        "Optional lines. When sent, Σ quantity × price must equal orderSum and "
+        "Σ quantity × vat must equal vatSum (send shipping or fees as a line).",
+        null_is_absent=True,
+    ) = None
     voucher: _optional_text("A voucher code used on the order.") = ""
     vouchers: _VOUCHERS = None
 
@@ -262,16 +277,19 @@ _NOT_WITH_A_REJECTION = SkipJsonSchema[Annotated[Any, BeforeValidator(_not_with_
 
 
 class TransactionAmendment(_Payload):
-    """New sums and/or lines for a pending transaction (a partial return)."""
+    """New sums and/or lines for a pending transaction (a partial return).
+
+    At least one of them: `parse_amendment` refuses a body that changes nothing.
+    """
 
     model_config = ConfigDict(json_schema_extra={"minProperties": 1})
 
     order_sum: _amount("The new total.") = None
     vat_sum: _amount("The new VAT.") = None
-    products: Annotated[
-        _LINES,
-        Field(description="The new lines, replacing all old ones; sums left out follow them."),
-    ] = None
+    products: _lines(
+        "The new lines, replacing all old ones; sums left out follow them.",
+        null_is_absent=False,
+    ) = None
 
     @field_validator("products")
     @classmethod
@@ -279,16 +297,9 @@ class TransactionAmendment(_Payload):
         _refuse_lines_beyond_bigint(lines)
         return lines
 
-    @model_validator(mode="after")
-    def _says_something(self) -> "TransactionAmendment":
-        if not self.model_fields_set:
-            raise PydanticCustomError(
-                "empty", "send orderSum, vatSum and/or products, or status 'rejected' and reason"
-            )
-        return self
 
-
-# Stands in for the reason of a body whose status is wrong: it is told about the status.
+# Stands in for the reason of a body whose status is wrong: it is told about the status
+# alone, as a store that tries to approve needs to hear.
 _NOT_ASKED = object()
 
 
@@ -302,8 +313,7 @@ class LeadRejection(_Payload):
     @classmethod
     def _status_first(cls, data: Any) -> Any:
         if isinstance(data, dict) and data.get("status") != "rejected":
-            data = {"status": None, **data}
-            data.setdefault("reason", _NOT_ASKED)
+            data = {"status": None, **data, "reason": _NOT_ASKED}
         return data
 
     @field_validator("reason", mode="wrap")

@@ -101,14 +101,16 @@ def obeys(rule: Callable[[Any], str | None]) -> AfterValidator:
     return AfterValidator(check)
 
 
-def listed(*, not_a_list: str, max_items: int, too_many: str) -> WrapValidator:
+def listed(
+    *, not_a_list: str, max_items: int, too_many: str, null_is_absent: bool = True
+) -> WrapValidator:
     """A list refused as a whole, not item by item, when it is no list or far too long.
 
-    `null` stands for an absent list.
+    With `null_is_absent`, `null` stands for an absent list.
     """
 
     def wrap(value: Any, handler: Callable[[Any], Any]) -> Any:
-        if value is None:
+        if value is None and null_is_absent:
             return None
         if not isinstance(value, list):
             raise PydanticCustomError("not_a_list", not_a_list)

@@ -61,7 +61,13 @@ def _unique(entries: list, what: str) -> list:
     return entries
 
 
+def _empty_if_null(value: Any) -> Any:
+    return [] if value is None else value
+
+
 _Name = Text(rules.NAME_MAX_LENGTH, required=True)
+# A list left null is an empty one.
+_NullIsEmpty = BeforeValidator(_empty_if_null)
 _Days = Annotated[
     int, Field(strict=True), refused_as(rules.DAYS_PROBLEM), obeys(rules.days_problem)
 ]
@@ -109,8 +115,10 @@ class ProgramEntry(_Entry):
     attribution_days: _Days = 30
     validation_days: _Days = 45
     status: Literal["active", "paused", "closed"] = ProgramStatus.ACTIVE.value
-    partners: list[Annotated[str, Field(strict=True), AfterValidator(_known_partner)]] = []
-    events: list[EventEntry] = []
+    partners: Annotated[
+        list[Annotated[str, Field(strict=True), AfterValidator(_known_partner)]], _NullIsEmpty
+    ] = []
+    events: Annotated[list[EventEntry], _NullIsEmpty] = []
 
     @field_validator("allowed_domains")
     @classmethod
@@ -140,7 +148,7 @@ class ProgramEntry(_Entry):
 
 class StoreEntry(_Entry):
     token: Any = None
-    programs: list[ProgramEntry] = []
+    programs: Annotated[list[ProgramEntry], _NullIsEmpty] = []
 
     @field_validator("programs")
     @classmethod
@@ -153,8 +161,8 @@ class OnboardingDocument(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    partners: list[PartnerEntry] = []
-    stores: list[StoreEntry] = []
+    partners: Annotated[list[PartnerEntry], _NullIsEmpty] = []
+    stores: Annotated[list[StoreEntry], _NullIsEmpty] = []
 
     @field_validator("partners")
     @classmethod

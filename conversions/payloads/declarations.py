@@ -34,6 +34,7 @@ from retrack.lib.validation import (
     listed,
     refused_as,
     several,
+    text_pattern,
 )
 from stores.rules import CURRENCY_PATTERN
 
@@ -77,6 +78,7 @@ def _key(description: str, *, required: bool = True) -> Any:
                         "type": "string",
                         "minLength": 1 if required else 0,
                         "maxLength": REFERENCE_MAX_LENGTH,
+                        "pattern": text_pattern(required=required),
                     },
                     {"type": "integer", "minimum": 0, "format": "int64"},
                 ],

@@ -135,11 +135,29 @@ Amount = _amount(0, BIGINT_MAX, "int64")
 Quantity = _amount(1, INT32_MAX, "int32")
 
 
+# The same rule as `text_problem`, for the OpenAPI document: no NUL, no bidi control,
+# and (when required) something besides white space.
+_FORBIDDEN = "\\u0000" + "".join(f"\\u{ord(c):04x}" for c in sorted(BIDI_CONTROLS))
+_TEXT_PATTERN = f"^[^{_FORBIDDEN}]*$"
+_REQUIRED_TEXT_PATTERN = f"^[^{_FORBIDDEN}]*[^{_FORBIDDEN}\\s][^{_FORBIDDEN}]*$"
+
+
+def text_pattern(*, required: bool) -> str:
+    """The regular expression the OpenAPI document gives for a `Text` field."""
+    return _REQUIRED_TEXT_PATTERN if required else _TEXT_PATTERN
+
+
 def Text(max_length: int, *, required: bool = False) -> Any:  # noqa: N802 (a type factory)
     """A string, trimmed, at most `max_length` characters, free of NUL and bidi controls."""
+    pattern = text_pattern(required=required)
     return Annotated[
         str,
-        Field(strict=True, min_length=1 if required else 0, max_length=max_length),
+        Field(
+            strict=True,
+            min_length=1 if required else 0,
+            max_length=max_length,
+            json_schema_extra={"pattern": pattern},
+        ),
         WrapValidator(_checked_text),
     ]
 

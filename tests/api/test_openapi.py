@@ -200,6 +200,13 @@ def test_the_request_bodies_say_what_the_server_enforces(document):
     for amount in (transaction["orderSum"], transaction["vatSum"], line["price"], line["vat"]):
         assert {key: amount[key] for key in BIGINT} == BIGINT
     assert components["TransactionAmendment"]["minProperties"] == 1
+    text = transaction["orderNumber"]["oneOf"][0]["pattern"]
+    reason = components["TransactionRejection"]["properties"]["reason"]["pattern"]
+    for pattern in (text, reason):
+        assert re.match(pattern, "692549563")
+        assert not re.match(pattern, "69254\u202e9563")
+        assert not re.match(pattern, "69254\x009563")
+        assert not re.match(pattern, "   ")
     create = document["paths"]["/api/v2/transactions"]["post"]
     (key,) = [p for p in create["parameters"] if p["name"] == "Idempotency-Key"]
     assert key["schema"]["maxLength"] == 255

@@ -28,11 +28,13 @@ from conversions.api.examples import (  # noqa: F401 (the examples' names are re
 from conversions.api.serializers import ConversionEnvelope, ErrorEnvelope
 from conversions.payloads import (
     IDEMPOTENCY_KEY_MAX_LENGTH,
+    IDEMPOTENCY_KEY_PATTERN,
     LeadRejection,
     LeadRequest,
     TransactionPatch,
     TransactionRequest,
 )
+from retrack.lib.validation import text_pattern
 
 _AUTH = ("not_authenticated", "permission_denied")
 _BODY = ("payload_too_large", "unsupported_media_type")
@@ -40,14 +42,19 @@ _ATTRIBUTION = ("click_not_found", "click_not_yours", "click_expired", "event_in
 
 _LOCATION = OpenApiParameter(
     "Location",
-    OpenApiTypes.URI,
+    {"type": "string", "format": "uri-reference"},
     OpenApiParameter.HEADER,
     response=[201],
-    description="The stored conversion's own URL.",
+    description="The stored conversion's own path, e.g. `/api/v2/transactions/<uuid>`.",
 )
 _IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
-    {"type": "string", "minLength": 1, "maxLength": IDEMPOTENCY_KEY_MAX_LENGTH},
+    {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": IDEMPOTENCY_KEY_MAX_LENGTH,
+        "pattern": IDEMPOTENCY_KEY_PATTERN,
+    },
     OpenApiParameter.HEADER,
     required=False,
     description=f"Optional, up to {IDEMPOTENCY_KEY_MAX_LENGTH} printable characters, unique per "
@@ -160,7 +167,7 @@ def _lookup(kind: str, parameter: str, document: dict, example_key: str) -> dict
         parameters=[
             OpenApiParameter(
                 parameter,
-                {"type": "string", "minLength": 1},
+                {"type": "string", "minLength": 1, "pattern": text_pattern(required=True)},
                 OpenApiParameter.QUERY,
                 required=True,
                 description=f"e.g. {example_key}",

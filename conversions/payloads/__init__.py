@@ -33,6 +33,7 @@ from retrack.lib.validation import BIGINT_MAX, Text, field_errors
 __all__ = [
     "BIGINT_MAX",
     "IDEMPOTENCY_KEY_MAX_LENGTH",
+    "IDEMPOTENCY_KEY_PATTERN",
     "MAX_PRODUCT_LINES",
     "MAX_VOUCHERS",
     "QUANTITY_MAX",
@@ -58,6 +59,13 @@ __all__ = [
 ]
 
 IDEMPOTENCY_KEY_MAX_LENGTH = 255
+# What `parse_idempotency_key` accepts, as an HTTP header can carry it (Latin-1): printable
+# characters, not only spaces. For the OpenAPI document.
+IDEMPOTENCY_KEY_PATTERN = (
+    "^[\\u0020-\\u007e\\u00a1-\\u00ac\\u00ae-\\u00ff]*"
+    "[\\u0021-\\u007e\\u00a1-\\u00ac\\u00ae-\\u00ff]"
+    "[\\u0020-\\u007e\\u00a1-\\u00ac\\u00ae-\\u00ff]*$"
+)
 _AMENDABLE = {"orderSum", "vatSum", "products"}
 _NOTHING_TO_CHANGE = "send orderSum, vatSum and/or products, or status 'rejected' and reason"
 

@@ -212,6 +212,8 @@ _BOTH_VOUCHER_FIELDS = object()
 class TransactionRequest(_Payload):
     """A transaction (a purchase), as `POST /api/v2/transactions` and the tag send it."""
 
+    model_config = ConfigDict(json_schema_extra={"not": {"required": ["voucher", "vouchers"]}})
+
     event: uuid.UUID = Field(description="The order's event (a transaction event).")
     click: _CLICK
     order_number: _key("The store's order number; unique per program.")

@@ -140,6 +140,8 @@ def test_each_request_example_gets_its_documented_answer(
 
     # then
     assert response.status_code == int(status), response.content
+    if status == "201":
+        assert response["Location"] == f"{path}/{response.json()['data']['uuid']}"
     assert _known_only_to_the_server(response.json()) == _known_only_to_the_server(
         _examples(operation, status)[answer]
     )

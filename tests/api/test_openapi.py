@@ -136,7 +136,7 @@ def test_every_call_declares_its_headers_and_a_default_error_answer(document):
         assert responses["default"]["content"]["application/json"]["schema"] == error
         assert "WWW-Authenticate" in responses["401"]["headers"]
         if "201" in responses:
-            assert responses["201"]["headers"]["Location"]["schema"]["format"] == "uri"
+            assert responses["201"]["headers"]["Location"]["schema"]["format"] == "uri-reference"
     assert document["servers"] == [{"url": "http://127.0.0.1:8000", "description": "This Retrack"}]
 
 
@@ -210,6 +210,9 @@ def test_the_request_bodies_say_what_the_server_enforces(document):
     create = document["paths"]["/api/v2/transactions"]["post"]
     (key,) = [p for p in create["parameters"] if p["name"] == "Idempotency-Key"]
     assert key["schema"]["maxLength"] == 255
+    assert re.match(key["schema"]["pattern"], "order-692549563")
+    assert not re.match(key["schema"]["pattern"], "  ")
+    assert components["TransactionRequest"]["not"] == {"required": ["voucher", "vouchers"]}
 
 
 def test_every_request_body_is_required_and_closed(document):

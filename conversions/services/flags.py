@@ -17,8 +17,8 @@ from conversions.models import (
     ConversionStatus,
     FlagCode,
 )
+from conversions.payloads import parse_reason
 from conversions.refusals import ConversionRefused
-from conversions.services.decisions import clean_reason
 from conversions.services.history import record_change
 from conversions.trust import RaisedFlag
 
@@ -60,7 +60,7 @@ def clear_flags(conversion: Conversion, *, actor: str, reason: str) -> Conversio
     its program still waits for the store's confirmation. A conversion without open flags
     is left as it is. 409 `conversion_not_pending` when it is already decided.
     """
-    reason = clean_reason(reason, True)
+    reason = parse_reason(reason, required=True)
     now = timezone.now()
     with transaction.atomic():
         locked = Conversion.objects.select_for_update().get(pk=conversion.pk)

@@ -1,0 +1,29 @@
+"""Surviving a database connection that died while the worker held it."""
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections
+
+T = TypeVar("T")
+
+
+def once_more_on_a_fresh_connection(work: Callable[[], T], using: str = DEFAULT_DB_ALIAS) -> T:
+    """`work()`, run a second time on a new connection if the first attempt's connection failed.
+
+    Persistent connections (CONN_MAX_AGE) outlive a database restart or an idle timeout,
+    and without health checks the first request that uses a dead one fails. For the
+    browser's and the shopper's requests, which are not repeated, that would lose a report
+    or a click, so they run their whole work again once. `work` must be safe to repeat:
+    its writes either rolled back with the failed connection or are recognised when seen
+    again (a click's UUID, a conversion's order number). Inside a transaction nothing is
+    repeated: the caller's transaction is gone with the connection.
+    """
+    connection = connections[using]
+    try:
+        return work()
+    except (OperationalError, InterfaceError):
+        if connection.in_atomic_block:
+            raise
+        connection.close()
+    return work()

@@ -9,6 +9,7 @@ from django.utils import timezone
 from clicks.models import Click
 from stores.models import ProgramStatus
 from tests.clicks.helpers import query_of
+from tests.database import terminate_backend
 from tests.factories import AdmissionFactory, PartnerFactory, ProgramFactory
 
 pytestmark = pytest.mark.django_db
@@ -603,19 +604,6 @@ def test_the_click_is_committed_when_the_redirect_is_answered(client, partner, p
     reader.join()
 
     assert seen == [True]
-
-
-def terminate_backend(pid: int) -> None:
-    """Ends a PostgreSQL connection from another connection, as a database restart does."""
-
-    def terminate():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
-        connection.close()
-
-    killer = threading.Thread(target=terminate)
-    killer.start()
-    killer.join()
 
 
 @pytest.mark.postgres

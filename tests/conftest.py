@@ -4,8 +4,8 @@ from django.db import connection
 from django.http import HttpResponse
 from django.test.client import Client, ClientHandler
 
+from clicks.fast_path import TRACKING_LINK_PATH
 from clicks.selectors import forget_click_routes
-from retrack.handlers import TRACKING_LINK_PATH
 from retrack.wsgi import application
 from tests.wsgi import serve
 

@@ -1,6 +1,5 @@
 import threading
 import uuid
-from urllib.parse import quote
 
 import pytest
 from django.db import OperationalError, connection
@@ -8,26 +7,11 @@ from django.utils import timezone
 
 from clicks.models import Click
 from stores.models import ProgramStatus
-from tests.clicks.helpers import query_of
+from tests.clicks.helpers import CHROME, CLICK_PATH, assert_refused, link, open_link, query_of
 from tests.database import terminate_backend
 from tests.factories import AdmissionFactory, PartnerFactory, ProgramFactory
 
 pytestmark = pytest.mark.django_db
-
-CLICK_PATH = "/track/v2/click"
-CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36"
-
-
-def link(partner, program, **extra) -> str:
-    query = f"publisher={partner.uuid}&program={program.uuid}"
-    for name, value in extra.items():
-        query += f"&{name}={quote(value, safe='')}"
-    return f"{CLICK_PATH}?{query}"
-
-
-def open_link(client, url, **headers):
-    headers.setdefault("HTTP_USER_AGENT", CHROME)
-    return client.get(url, **headers)
 
 
 def test_it_redirects_to_the_redirect_page_with_the_click_and_the_deeplink(
@@ -314,15 +298,6 @@ def test_it_stores_a_ref_of_255_characters_exactly(client, partner, program):
 
     assert response.status_code == 302
     assert Click.objects.get().ref == ref
-
-
-def assert_refused(response, status: int, text: str) -> None:
-    assert response.status_code == status
-    assert response["Cache-Control"] == "no-store"
-    assert "Location" not in response
-    assert response["Content-Type"] == "text/html; charset=utf-8"
-    assert text in response.content.decode()
-    assert Click.objects.count() == 0
 
 
 @pytest.mark.parametrize("name", ["ref", "ref2", "ref3"])

@@ -2,12 +2,10 @@
 the refs it refuses, a restarted database, and an INSERT built from the model."""
 
 import pytest
-from django.db import connection
 
 from clicks.fast_path import insert_click
 from clicks.models import Click
 from tests.clicks.helpers import assert_refused, call, link, link_query, open_link, query_of
-from tests.database import terminate_this_threads_connection
 from tests.factories import AdmissionFactory, ProgramFactory
 
 pytestmark = pytest.mark.django_db
@@ -116,22 +114,6 @@ def test_it_stores_a_ref_with_right_to_left_text(client, partner, program):
 
     assert response.status_code == 302
     assert Click.objects.get().ref == "مرحبا-77"
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_it_stores_a_click_whose_route_is_not_cached_when_postgresql_dropped_the_connection(
-    client, partner, program
-):
-    dropped = terminate_this_threads_connection()
-
-    response = open_link(client, link(partner, program, ref="38315327"))
-
-    click = Click.objects.get()
-    assert response.status_code == 302
-    assert query_of(response["Location"])["click"] == [str(click.uuid)]
-    assert click.ref == "38315327"
-    assert connection.connection.info.backend_pid != dropped
 
 
 def test_the_insert_gives_a_field_it_is_not_given_the_models_default(partner, program):

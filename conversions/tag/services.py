@@ -8,7 +8,7 @@ reporting one order store one conversion.
 
 from clicks.models import Click
 from conversions.models import Conversion, ConversionSource
-from conversions.services import ConversionRefused, record_lead, record_transaction
+from conversions.services import ConversionRefused, record_conversion
 from conversions.tag.parsing import TagRefused, TagReport, check_page_origin
 from retrack.lib.database import once_more_on_a_fresh_connection
 
@@ -27,13 +27,14 @@ def _record(report: TagReport, origin: str | None) -> Conversion:
     if click is None:
         raise TagRefused(f"click {report.click} does not exist")
     check_page_origin(click.program.allowed_domains, origin)
-    record = record_transaction if report.kind == "transaction" else record_lead
     try:
-        conversion, _ = record(report.payload, source=ConversionSource.SCRIPT, store=None)
+        recorded = record_conversion(
+            report.kind, report.payload, source=ConversionSource.SCRIPT, store=None
+        )
     except ConversionRefused as refusal:
         # The code and the fields' repr only: field names are the browser's, and repr
         # keeps a line break in one from forging a log line.
         raise TagRefused(
             f"{report.kind} on click {report.click} refused: {refusal.code} {refusal.fields!r}"
         ) from None
-    return conversion
+    return recorded.conversion

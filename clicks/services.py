@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from django.core.exceptions import DisallowedRedirect
-from django.db import IntegrityError, router
+from django.db import IntegrityError
 from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
 from django.utils.encoding import iri_to_uri
@@ -83,7 +83,7 @@ def record_click(parameters: Mapping[str, Sequence[str]], visitor: Visitor) -> C
     """
     click_uuid = uuid7()
     return once_more_on_a_fresh_connection(
-        lambda: _record_click(parameters, visitor, click_uuid), using=router.db_for_write(Click)
+        lambda: _record_click(parameters, visitor, click_uuid), writing=Click
     )
 
 

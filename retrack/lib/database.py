@@ -3,12 +3,13 @@
 from collections.abc import Callable
 from typing import TypeVar
 
-from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections
+from django.db import InterfaceError, OperationalError, connections, router
+from django.db.models import Model
 
 T = TypeVar("T")
 
 
-def once_more_on_a_fresh_connection(work: Callable[[], T], using: str = DEFAULT_DB_ALIAS) -> T:
+def once_more_on_a_fresh_connection(work: Callable[[], T], writing: type[Model]) -> T:
     """`work()`, run a second time on a new connection if the first attempt's connection failed.
 
     Persistent connections (CONN_MAX_AGE) outlive a database restart or an idle timeout,
@@ -17,12 +18,14 @@ def once_more_on_a_fresh_connection(work: Callable[[], T], using: str = DEFAULT_
     or a click, so they run their whole work again once. `work` must be safe to repeat:
     its writes either rolled back with the failed connection or are recognised when seen
     again (a click's UUID, a conversion's order number). Inside a transaction nothing is
-    repeated: the caller's transaction is gone with the connection.
+    repeated: the caller's transaction is gone with the connection. `writing` is the model
+    whose database's connection is replaced.
     """
-    connection = connections[using]
     try:
         return work()
     except (OperationalError, InterfaceError):
+        # Looked up only here: on the click path every microsecond is counted.
+        connection = connections[router.db_for_write(writing)]
         if connection.in_atomic_block:
             raise
         connection.close()

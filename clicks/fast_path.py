@@ -200,7 +200,8 @@ def is_secure(environ: Mapping[str, Any]) -> bool:
 
 def _raw_host(environ: Mapping[str, Any]) -> str:
     """`HttpRequest._get_raw_host()` for a WSGI environ."""
-    if settings.USE_X_FORWARDED_HOST and "HTTP_X_FORWARDED_HOST" in environ:
+    # The header first: each `settings` read costs the click path about a microsecond.
+    if "HTTP_X_FORWARDED_HOST" in environ and settings.USE_X_FORWARDED_HOST:
         return environ["HTTP_X_FORWARDED_HOST"]
     if "HTTP_HOST" in environ:
         return environ["HTTP_HOST"]

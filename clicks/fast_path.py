@@ -279,14 +279,26 @@ def insert_click(values: Mapping[str, Any]) -> None:
     """
     connection = connections[router.db_for_write(Click)]
     sql, columns, names = _insert_statement(connection.alias)
-    if not values.keys() <= names:
-        raise TypeError(f"Click has no field {sorted(values.keys() - names)}")
-    row = []
-    for name, default, prepare in columns:
-        value = values[name] if name in values else default()
-        row.append(value if prepare is None else prepare(value, connection))
+    if len(values) != len(names):
+        values = _with_defaults(values, names)
+    row = [
+        values[name] if prepare is None else prepare(values[name], connection)
+        for name, prepare in columns
+    ]
     with _insert_cursor(connection) as cursor:
         cursor.execute(sql, row)
+
+
+def _with_defaults(values: Mapping[str, Any], names: frozenset[str]) -> dict[str, Any]:
+    """`values` and, for every other field of Click, its default, as `Click()` has it."""
+    if not values.keys() <= names:
+        raise TypeError(f"Click has no field {sorted(values.keys() - names)}")
+    defaults = {
+        field.attname: field.get_default()
+        for field in Click._meta.concrete_fields
+        if field.attname not in values
+    }
+    return {**defaults, **values}
 
 
 def _insert_cursor(connection: BaseDatabaseWrapper) -> CursorWrapper:
@@ -314,20 +326,14 @@ _STORED_AS_GIVEN = (CharField, BooleanField, ForeignKey)
 
 
 @cache
-def _insert_statement(
-    alias: str,
-) -> tuple[str, list[tuple[str, Callable, Callable | None]], frozenset[str]]:
+def _insert_statement(alias: str) -> tuple[str, list[tuple[str, Callable | None]], frozenset[str]]:
     quote_name = connections[alias].ops.quote_name
     fields = list(Click._meta.concrete_fields)
     columns = ", ".join(quote_name(field.column) for field in fields)
     placeholders = ", ".join(["%s"] * len(fields))
     sql = f"INSERT INTO {quote_name(Click._meta.db_table)} ({columns}) VALUES ({placeholders})"
     preparation = [
-        (
-            field.attname,
-            field.get_default,
-            None if isinstance(field, _STORED_AS_GIVEN) else field.get_db_prep_save,
-        )
+        (field.attname, None if isinstance(field, _STORED_AS_GIVEN) else field.get_db_prep_save)
         for field in fields
     ]
     return sql, preparation, frozenset(field.attname for field in fields)

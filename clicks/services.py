@@ -83,7 +83,7 @@ def record_click(parameters: Mapping[str, Sequence[str]], visitor: Visitor) -> C
     """
     click_uuid = uuid7()
     return once_more_on_a_fresh_connection(
-        lambda: _record_click(parameters, visitor, click_uuid), writing=Click
+        _record_click, parameters, visitor, click_uuid, writing=Click
     )
 
 
@@ -119,6 +119,7 @@ def _record_click(
         "country": visitor.country,
         "created_at": timezone.now(),
         "is_bot": visitor.is_bot,
+        "is_anonymized": False,
     }
     try:
         fast_path.insert_click(values)

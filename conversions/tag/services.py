@@ -19,7 +19,7 @@ def record_tag_report(report: TagReport, *, origin: str | None) -> Conversion:
     A connection that died since the worker's last request (a database restart) is
     replaced and the report recorded on the new one: the browser never sends it again.
     """
-    return once_more_on_a_fresh_connection(lambda: _record(report, origin), writing=Conversion)
+    return once_more_on_a_fresh_connection(_record, report, origin, writing=Conversion)
 
 
 def _record(report: TagReport, origin: str | None) -> Conversion:

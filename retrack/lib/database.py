@@ -1,7 +1,7 @@
 """Surviving a database connection that died while the worker held it."""
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.db import InterfaceError, OperationalError, connections, router
 from django.db.models import Model
@@ -9,8 +9,10 @@ from django.db.models import Model
 T = TypeVar("T")
 
 
-def once_more_on_a_fresh_connection(work: Callable[[], T], writing: type[Model]) -> T:
-    """`work()`, run a second time on a new connection if the first attempt's connection failed.
+def once_more_on_a_fresh_connection(
+    work: Callable[..., T], *arguments: Any, writing: type[Model]
+) -> T:
+    """`work(*arguments)`, run again on a new connection if the first attempt's connection failed.
 
     Persistent connections (CONN_MAX_AGE) outlive a database restart or an idle timeout,
     and without health checks the first request that uses a dead one fails. For the
@@ -22,11 +24,11 @@ def once_more_on_a_fresh_connection(work: Callable[[], T], writing: type[Model])
     whose database's connection is replaced.
     """
     try:
-        return work()
+        return work(*arguments)
     except (OperationalError, InterfaceError):
         # Looked up only here: on the click path every microsecond is counted.
         connection = connections[router.db_for_write(writing)]
         if connection.in_atomic_block:
             raise
         connection.close()
-    return work()
+    return work(*arguments)

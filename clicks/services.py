@@ -22,6 +22,7 @@ from conversions.models import Conversion
 from retrack.lib.database import once_more_on_a_fresh_connection
 from retrack.lib.urls import allowed_http_url, with_query_parameters
 from retrack.lib.uuids import uuid7, uuid7_floor
+from retrack.lib.validation import BIDI_CONTROLS
 from retrack.lib.visitors import coarse_user_agent, mask_ip
 from stores.models import Program, ProgramStatus
 
@@ -31,7 +32,7 @@ _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 # and the bidirectional overrides and isolates, which would make the back office show a
 # ref other than the one stored: a ref is stored exactly as the partner sent it, or not
 # at all.
-_REF_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f\ufffd\u202a-\u202e\u2066-\u2069]")
+_REF_FORBIDDEN = re.compile("[\x00-\x1f\x7f\ufffd" + "".join(sorted(BIDI_CONTROLS)) + "]")
 
 
 class ClickRefused(Exception):

@@ -19,17 +19,17 @@ Settings (environment): BENCH_PG (postgres://postgres@127.0.0.1:5432), BENCH_DAT
 (retrack_bench_clicks), BENCH_CLICKS (3000).
 """
 
+import importlib.util
 import io
 import os
 import sys
 import time
 from pathlib import Path
+from types import ModuleType
 
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
-PG_SERVER = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
-DATABASE = os.environ.get("BENCH_DATABASE", "retrack_bench_clicks")
 CLICKS = int(os.environ.get("BENCH_CLICKS", "3000"))
 WARMUP = 300
 USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36"
@@ -37,21 +37,13 @@ DEEPLINK = "https%3A%2F%2Fwww.bench-store.example%2Fskor%2Fsneakers%3Fcolor%3Dre
 
 
 def main() -> None:
-    database_url = f"{PG_SERVER}/{DATABASE}"
-    # As bench/clicks.py serves Retrack: DEBUG off, the default cache, no RETRACK_ overrides.
-    for key in [key for key in os.environ if key.startswith(("RETRACK_", "DJANGO_"))]:
-        del os.environ[key]
-    os.environ.update(
-        DEBUG="false",
-        SECRET_KEY="bench-only-secret-key-not-for-anything-else",
-        ALLOWED_HOSTS="127.0.0.1",
-        DATABASE_URL=database_url,
-        LOG_LEVEL="WARNING",
-        DJANGO_SETTINGS_MODULE="retrack.settings",
-    )
-    os.environ.pop("CACHE_URL", None)
+    # Retrack as bench/clicks.py serves it: the same environment, DEBUG off, its database.
+    bench_clicks = _load_bench_clicks()
+    environment = bench_clicks.django_environment()
+    os.environ.clear()
+    os.environ.update(environment)
     sys.path.insert(0, str(ROOT))
-    with psycopg.connect(database_url) as connection:
+    with psycopg.connect(environment["DATABASE_URL"]) as connection:
         program, partner = connection.execute(
             "SELECT program.uuid, partner.uuid FROM partners_admission admission"
             " JOIN stores_program program ON program.id = admission.program_id"
@@ -90,6 +82,14 @@ def main() -> None:
     if set(statuses) != {"302 Found"}:
         sys.exit(f"not every answer was a 302: {sorted(set(statuses))}")
     print(f"{CLICKS} clicks: {per_click * 1e6:.0f} µs of CPU per click")
+
+
+def _load_bench_clicks() -> ModuleType:
+    # By path: on sys.path, bench/clicks.py would shadow the `clicks` app.
+    spec = importlib.util.spec_from_file_location("bench_clicks", ROOT / "bench" / "clicks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 if __name__ == "__main__":

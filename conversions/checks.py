@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.checks import Error, Warning, register
 
-from conversions.throttles import CHOICES, cache_is_shared, counts_in_cache
+from conversions.tag.throttling import CHOICES, cache_is_shared, counts_in_cache
 
 
 @register()

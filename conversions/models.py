@@ -268,7 +268,7 @@ class ThrottleCount(models.Model):
     """How many browser reports one key (an IP address, a click) sent in one window.
 
     Shared by every worker process: each report adds one with a single atomic upsert
-    (`conversions.throttles`), so the limit holds however many workers serve the tag.
+    (`conversions.tag.throttling`), so the limit holds however many workers serve the tag.
     """
 
     key = models.CharField(max_length=100)

@@ -2,8 +2,8 @@ import logging
 
 import pytest
 
-from clicks.tag_views import PIXEL_GIF
 from conversions.models import Conversion, ConversionChange
+from conversions.tag.views import PIXEL_GIF
 from tests.tag.helpers import STORE_PAGE
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +44,7 @@ def test_it_records_a_transaction_from_the_pixel(client, shop):
     # then the sums, given as text, are stored as integers; no lines, so the order's event
     _assert_gif(response)
     conversion = Conversion.objects.get()
-    assert conversion.source == "script"
+    assert conversion.source == "pixel"
     assert (conversion.order_number, conversion.order_sum, conversion.vat_sum) == (
         "100234",
         25000,

@@ -15,7 +15,7 @@ from django.core.checks import run_checks
 from django.db import connection
 
 from conversions.models import ThrottleCount
-from conversions.throttles import count_in_window, counts_in_cache
+from conversions.tag.throttling import count_in_window, counts_in_cache
 
 BEACONS = 300
 LIMIT_PER_IP = 120

@@ -1,31 +1,21 @@
-"""Conversions reported by the browser tag (`retrack.js`) and the `<noscript>` pixel.
+"""Reading what the browser tag (`retrack.js`) and the `<noscript>` pixel send.
 
-Everything here is untrusted browser input. A report is refused (`TagRefused`, with a
-reason for the log only) unless it is well formed, names an existing click, comes from a
-page on one of the click's program's allowed domains and passes the store API's own
-validation; it is then stored by the very same service as the store API, so the tag and
-the store's server reporting one order store one conversion.
+Everything here is untrusted browser input. A report that is not well formed, or whose
+page is not on one of its program's allowed domains, is refused with `TagRefused`, whose
+reason goes to the log only.
 """
 
 import json
-import logging
 import re
-import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.http import QueryDict
 
-from clicks.models import Click
-from conversions.models import Conversion, ConversionSource
-from conversions.services import ConversionRefused, record_conversion
-from conversions.throttles import count_in_window
+from conversions.models import ConversionSource
 from retrack.lib.urls import allowed_http_url
-
-logger = logging.getLogger("retrack.tag")
 
 BODY_MAX_BYTES = 64 * 1024
 BODY_CONTENT_TYPES = {"text/plain", "application/json"}
@@ -37,7 +27,6 @@ PIXEL_FIELDS = {
 }
 PIXEL_INTEGER_FIELDS = {"orderSum", "vatSum"}
 _INTEGER = re.compile(r"^-?[0-9]{1,18}$")
-THROTTLE_WINDOW_SECONDS = 60
 
 
 class TagRefused(Exception):
@@ -46,11 +35,13 @@ class TagRefused(Exception):
 
 @dataclass(frozen=True)
 class TagReport:
-    """A parsed report: its kind, its click and the store API payload (click included)."""
+    """A parsed report: its kind, its click, the store API payload (click included) and
+    the channel it came by (the tag's beacon: `script`, the `<noscript>` image: `pixel`)."""
 
     kind: str
     click: uuid.UUID
     payload: dict[str, Any]
+    source: ConversionSource = ConversionSource.SCRIPT
 
 
 def _parse_click(value: Any) -> uuid.UUID:
@@ -78,6 +69,9 @@ def parse_beacon(body: bytes, content_type: str) -> TagReport:
         document = json.loads(body)
     except (UnicodeDecodeError, ValueError):
         raise TagRefused("the body is not JSON") from None
+    except RecursionError:
+        # A page can send `[[[[…` to tens of thousands of levels; the decoder gives up.
+        raise TagRefused("the body is nested too deeply") from None
     if not isinstance(document, dict):
         raise TagRefused("the body is not a JSON object")
     kind = _parse_kind(document.pop("kind", None))
@@ -101,7 +95,7 @@ def parse_pixel(query: QueryDict) -> TagReport:
     for name in PIXEL_FIELDS[kind]:
         if name in query:
             payload[name] = _pixel_value(name, query[name])
-    return TagReport(kind=kind, click=click, payload=payload)
+    return TagReport(kind=kind, click=click, payload=payload, source=ConversionSource.PIXEL)
 
 
 def page_origin(origin: str | None, referer: str | None) -> str | None:
@@ -129,44 +123,3 @@ def check_page_origin(program_domains: list[str], origin: str | None) -> None:
         raise TagRefused("neither Origin nor Referer names the page")
     if allowed_http_url(origin + "/", program_domains) is None:
         raise TagRefused(f"the page {origin!r} is not on an allowed domain of the program")
-
-
-def current_window() -> int:
-    """The number of the current fixed throttling window."""
-    return int(time.time() // THROTTLE_WINDOW_SECONDS)
-
-
-def _count_in_window(key: str) -> int:
-    # Counted where every worker process sees it (the database, or Redis when configured).
-    return count_in_window(f"tag:{key}", current_window(), THROTTLE_WINDOW_SECONDS)
-
-
-def ip_over_limit(ip_address: str) -> bool:
-    """Count a tag request from `ip_address`; True once it is over the per-minute limit."""
-    limit = settings.RETRACK_TAG_RATE_PER_IP
-    return limit > 0 and _count_in_window(f"ip:{ip_address}") > limit
-
-
-def click_over_limit(click: uuid.UUID) -> bool:
-    """Count a report naming `click`; True once it is over the per-minute limit."""
-    limit = settings.RETRACK_TAG_RATE_PER_CLICK
-    return limit > 0 and _count_in_window(f"click:{click}") > limit
-
-
-def record_tag_report(report: TagReport, *, origin: str | None) -> Conversion:
-    """Store a tag report through the store API's service, or raise TagRefused."""
-    click = Click.objects.select_related("program").filter(pk=report.click).first()
-    if click is None:
-        raise TagRefused(f"click {report.click} does not exist")
-    check_page_origin(click.program.allowed_domains, origin)
-    try:
-        recorded = record_conversion(
-            report.kind, report.payload, source=ConversionSource.SCRIPT, store=None
-        )
-    except ConversionRefused as refusal:
-        # The code and the fields' repr only: field names are the browser's, and repr
-        # keeps a line break in one from forging a log line.
-        raise TagRefused(
-            f"{report.kind} on click {report.click} refused: {refusal.code} {refusal.fields!r}"
-        ) from None
-    return recorded.conversion

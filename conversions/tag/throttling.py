@@ -1,7 +1,7 @@
-"""Fixed-window counters for the browser tag's throttles, shared by every worker process.
+"""How many reports the browser tag accepts per minute, per address and per click.
 
 A limit counted in each process's memory lets N workers take N times the limit (2
-gunicorn workers let 227 of 300 beacons through a limit of 120). So the counts live where
+gunicorn workers let 187 of 300 beacons through a limit of 120). So the counts live where
 every worker sees them:
 
 - in Redis or memcached when `CACHE_URL` names one (`add` then `incr`: atomic there);
@@ -13,12 +13,17 @@ every worker sees them:
 that is not shared between processes draws the system check warning `conversions.W001`.
 """
 
+import time
+import uuid
+
 from django.conf import settings
 from django.core.cache import caches
 from django.db import connection
 
 from conversions.models import ThrottleCount
+from retrack.lib.database import once_more_on_a_fresh_connection
 
+THROTTLE_WINDOW_SECONDS = 60
 AUTO, DATABASE, CACHE = "auto", "database", "cache"
 CHOICES = (AUTO, DATABASE, CACHE)
 # Cache backends whose counters every worker shares and whose incr is atomic.
@@ -41,6 +46,27 @@ _COUNT_SQL = (
 )
 _PRUNE_SQL = f"DELETE FROM {_table} WHERE {_window} < %s"
 _last_pruned_window: int | None = None
+
+
+def current_window() -> int:
+    """The number of the current fixed throttling window."""
+    return int(time.time() // THROTTLE_WINDOW_SECONDS)
+
+
+def _count_in_window(key: str) -> int:
+    return count_in_window(f"tag:{key}", current_window(), THROTTLE_WINDOW_SECONDS)
+
+
+def ip_over_limit(ip_address: str) -> bool:
+    """Count a tag request from `ip_address`; True once it is over the per-minute limit."""
+    limit = settings.RETRACK_TAG_RATE_PER_IP
+    return limit > 0 and _count_in_window(f"ip:{ip_address}") > limit
+
+
+def click_over_limit(click: uuid.UUID) -> bool:
+    """Count a report naming `click`; True once it is over the per-minute limit."""
+    limit = settings.RETRACK_TAG_RATE_PER_CLICK
+    return limit > 0 and _count_in_window(f"click:{click}") > limit
 
 
 def cache_is_shared() -> bool:
@@ -77,11 +103,16 @@ def _count_in_cache(key: str, window: int, window_seconds: int) -> int:
 
 
 def _count_in_database(key: str, window: int) -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(_COUNT_SQL, [key, window])
-        (count,) = cursor.fetchone()
+    def count() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(_COUNT_SQL, [key, window])
+            return cursor.fetchone()[0]
+
+    # The first query of a beacon after a database restart: on a dead connection it is
+    # counted again on a fresh one (at worst one report counted twice), never a 500.
+    counted = once_more_on_a_fresh_connection(count, writing=ThrottleCount)
     _prune_once_per_window(window)
-    return count
+    return counted
 
 
 def _prune_once_per_window(window: int) -> None:

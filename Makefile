@@ -26,7 +26,11 @@ run: install .env
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py seed_demo
-	@echo "Serving Retrack at http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
+	@echo "Serving Retrack at http://$(HOST):$(PORT)/ with its worker and beat (Ctrl-C stops all)"
+	@# The worker runs the periodic jobs (--beat) and the webhooks; without CELERY_BROKER_URL
+	@# its queue is a folder (.celery/), so nothing else needs installing. Stopped with gunicorn.
+	@$(VENV)/bin/celery -A retrack worker --beat --concurrency 4 --loglevel INFO & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(VENV)/bin/gunicorn retrack.wsgi --bind $(HOST):$(PORT) --workers 2 --access-logfile -
 
 test: install optional-browser

@@ -46,6 +46,7 @@ from conversions.payloads import (
 )
 from conversions.refusals import ConversionRefused, invalid
 from conversions.selectors import conversion_document, conversions_with_relations
+from partners.webhooks.services import record_conversion_change_deliveries
 from stores.models import Event, EventKind, Program, Store
 
 __all__ = [
@@ -105,7 +106,7 @@ def record_change(
         (sequence,) = cursor.fetchone()
     snapshot["change"] = sequence
     # The change holds the freshly read conversion, relations loaded, for callers to answer.
-    return ConversionChange.objects.create(
+    change = ConversionChange.objects.create(
         conversion=fresh,
         partner_id=conversion.partner_id,
         sequence=sequence,
@@ -116,6 +117,9 @@ def record_change(
         snapshot=snapshot,
         created_at=timezone.now(),
     )
+    # The webhook outbox: its deliveries commit with the change, or not at all.
+    record_conversion_change_deliveries(change)
+    return change
 
 
 # --- Creating -----------------------------------------------------------------------------

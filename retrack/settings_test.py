@@ -32,3 +32,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 # Tests serve static files from the apps' folders, without a collectstatic run.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+
+# Tests publish to an in-process broker unless one names the real one (tests/webhooks).
+CELERY_BROKER_URL = os.environ.get("RETRACK_TEST_CELERY_BROKER_URL", "memory://")

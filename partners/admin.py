@@ -2,15 +2,18 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
 from partners.models import Admission, Partner, PartnerToken, WebhookDelivery, WebhookEndpoint
 from partners.services import issue_partner_token, revoke_partner_token
 from partners.webhooks.services import (
+    WebhookRefused,
     redeliver_webhook_deliveries,
     register_webhook_endpoint,
-    webhook_endpoint_problems,
 )
 from retrack.admin_tools import TokenAdmin, TokenInline, token_issue_link
 
@@ -68,32 +71,25 @@ class PartnerTokenAdmin(TokenAdmin):
     revoke = staticmethod(revoke_partner_token)
 
 
-class WebhookEndpointForm(forms.ModelForm):
-    """Checks a new endpoint as the partner API does (https, public addresses)."""
-
-    class Meta:
-        model = WebhookEndpoint
-        fields = ["partner", "url", "description", "active"]
-
-    def clean(self):
-        cleaned = super().clean()
-        if self.instance.pk is None:
-            problems = webhook_endpoint_problems(
-                cleaned.get("url") or "", cleaned.get("description") or ""
-            )
-            for field, messages in problems.items():
-                self.add_error(field, messages)
-        return cleaned
+class RegisterWebhookForm(forms.Form):
+    partner = forms.ModelChoiceField(queryset=Partner.objects.all())
+    url = forms.CharField(max_length=2000, help_text="https on a public address.")
+    description = forms.CharField(max_length=200, required=False)
 
 
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(admin.ModelAdmin):
-    form = WebhookEndpointForm
+    """Endpoints are registered through the partners' service, the secret shown once."""
+
     list_display = ["url", "partner", "active", "failing_since", "created_at"]
     list_filter = ["active", "partner"]
     list_select_related = ["partner"]
     search_fields = ["url", "=uuid"]
-    readonly_fields = [
+    fields = [
+        "partner",
+        "url",
+        "description",
+        "active",
         "uuid",
         "secret_hint",
         "created_at",
@@ -101,16 +97,16 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         "deactivated_at",
         "deliveries_link",
     ]
-
-    def get_readonly_fields(self, request, obj=None):
-        # The URL was checked when registered; a new URL is a new endpoint.
-        fields = list(super().get_readonly_fields(request, obj))
-        return [*fields, "partner", "url"] if obj is not None else fields
-
-    def get_fields(self, request, obj=None):
-        if obj is None:
-            return ["partner", "url", "description"]
-        return ["partner", "url", "description", "active", *self.readonly_fields]
+    readonly_fields = [
+        "partner",
+        "url",
+        "uuid",
+        "secret_hint",
+        "created_at",
+        "failing_since",
+        "deactivated_at",
+        "deliveries_link",
+    ]
 
     @admin.display(description="Signing secret")
     def secret_hint(self, endpoint) -> str:
@@ -124,23 +120,41 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         )
 
     def save_model(self, request, obj, form, change) -> None:
-        if change:
-            if "active" in form.changed_data and obj.active:
-                # Reactivated by an operator: its failures start counting afresh.
-                obj.failing_since = None
-                obj.deactivated_at = None
-            super().save_model(request, obj, form, change)
-            return
-        endpoint, secret = register_webhook_endpoint(
-            obj.partner, url=obj.url, description=obj.description
-        )
-        obj.pk, obj.uuid, obj.secret = endpoint.pk, endpoint.uuid, endpoint.secret
-        obj._state.adding = False
-        self.message_user(
-            request,
-            f"The endpoint's signing secret, shown this once: {secret}",
-            messages.WARNING,
-        )
+        if "active" in form.changed_data and obj.active:
+            # Reactivated by an operator: its failures start counting afresh.
+            obj.failing_since = None
+            obj.deactivated_at = None
+        super().save_model(request, obj, form, change)
+
+    def add_view(self, request, form_url="", extra_context=None) -> HttpResponse:
+        """Register an endpoint and show its signing secret in this one response."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = RegisterWebhookForm(request.POST or None, initial=request.GET.dict())
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Register a webhook endpoint",
+            "form": form,
+        }
+        if request.method == "POST" and form.is_valid():
+            try:
+                endpoint, secret = register_webhook_endpoint(
+                    form.cleaned_data["partner"],
+                    url=form.cleaned_data["url"],
+                    description=form.cleaned_data["description"],
+                )
+            except WebhookRefused as refusal:
+                for field, problems in refusal.fields.items():
+                    form.add_error(field, problems)
+            else:
+                self.log_addition(request, endpoint, [{"added": {}}])
+                context.update(title="Webhook endpoint registered", endpoint=endpoint)
+                # Admin responses are never_cache (no-store): the secret is not kept.
+                return TemplateResponse(
+                    request, "admin/partners/webhook_registered.html", {**context, "secret": secret}
+                )
+        return TemplateResponse(request, "admin/partners/webhook_register.html", context)
 
 
 @admin.register(WebhookDelivery)

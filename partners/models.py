@@ -55,7 +55,7 @@ class WebhookEndpoint(models.Model):
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="webhooks")
-    url = models.URLField(max_length=2000)
+    url = models.CharField(max_length=2000, help_text="https on a public address.")
     description = models.CharField(max_length=200, blank=True)
     secret = models.CharField(max_length=100, editable=False)
     active = models.BooleanField(default=True)

@@ -67,7 +67,7 @@ class _Publisher:
         try:
             url = app.conf.broker_url
             if self._connection is None or self._connection_url != url:
-                self._connection = app.connection_for_write(url)
+                self._connection = app.connection_for_write(url, **_socket_timeouts(url))
                 self._connection_url = url
             for pk in delivery_pks:
                 deliver_webhook.apply_async((pk,), connection=self._connection, retry=False)
@@ -87,6 +87,14 @@ class _Publisher:
                 connection.release()
             except Exception:  # a broken connection may fail to close too
                 logger.debug("Closing a broken broker connection failed", exc_info=True)
+
+
+def _socket_timeouts(url: str) -> dict:
+    # A broker that accepts the connection but never answers (overloaded, blocked) would
+    # otherwise hold this thread for good: give up and leave the rest to the sweep.
+    if url.startswith(("amqp", "pyamqp")):
+        return {"transport_options": {"read_timeout": 5, "write_timeout": 5}}
+    return {}
 
 
 _publisher = _Publisher()

@@ -5,6 +5,7 @@ publisher is pointed at the same broker and queue, and the workers read the test
 database. Short retry delays, lease and sweep interval keep each test to seconds.
 """
 
+import functools
 import os
 import signal
 import socket
@@ -29,6 +30,7 @@ WORKER_SETTINGS = {
 BASE_DIR = Path(settings.BASE_DIR)
 
 
+@functools.cache
 def rabbitmq_reachable() -> bool:
     try:
         with Connection(BROKER_URL, connect_timeout=2) as probe:

@@ -71,6 +71,16 @@ class PartnerTokenAdmin(TokenAdmin):
     revoke = staticmethod(revoke_partner_token)
 
 
+_ENDPOINT_DETAILS = [
+    "uuid",
+    "secret_hint",
+    "created_at",
+    "failing_since",
+    "deactivated_at",
+    "deliveries_link",
+]
+
+
 class RegisterWebhookForm(forms.Form):
     partner = forms.ModelChoiceField(queryset=Partner.objects.all())
     url = forms.CharField(max_length=2000, help_text="https on a public address.")
@@ -85,28 +95,9 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     list_filter = ["active", "partner"]
     list_select_related = ["partner"]
     search_fields = ["url", "=uuid"]
-    fields = [
-        "partner",
-        "url",
-        "description",
-        "active",
-        "uuid",
-        "secret_hint",
-        "created_at",
-        "failing_since",
-        "deactivated_at",
-        "deliveries_link",
-    ]
-    readonly_fields = [
-        "partner",
-        "url",
-        "uuid",
-        "secret_hint",
-        "created_at",
-        "failing_since",
-        "deactivated_at",
-        "deliveries_link",
-    ]
+    fields = ["partner", "url", "description", "active", *_ENDPOINT_DETAILS]
+    # The URL was checked when registered: a new URL is a new endpoint (and a new secret).
+    readonly_fields = ["partner", "url", *_ENDPOINT_DETAILS]
 
     @admin.display(description="Signing secret")
     def secret_hint(self, endpoint) -> str:

@@ -191,19 +191,16 @@ def _send(delivery: WebhookDelivery) -> AttemptResult:
 
 
 def _record_delivered(delivery: WebhookDelivery, result: AttemptResult) -> None:
-    now = timezone.now()
-    with transaction.atomic():
-        # Delivered is final, whichever attempt got there.
-        WebhookDelivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.PENDING).update(
-            status=DeliveryStatus.DELIVERED,
-            delivered_at=now,
-            last_status_code=result.status_code,
-            last_error="",
-            next_attempt_at=None,
-        )
-        WebhookEndpoint.objects.filter(pk=delivery.endpoint_id, failing_since__isnull=False).update(
-            failing_since=None
-        )
+    # Delivered is final, whichever attempt got there.
+    WebhookDelivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.PENDING).update(
+        status=DeliveryStatus.DELIVERED,
+        delivered_at=timezone.now(),
+        last_status_code=result.status_code,
+        last_error="",
+        next_attempt_at=None,
+    )
+    if delivery.endpoint.failing_since is not None:
+        WebhookEndpoint.objects.filter(pk=delivery.endpoint_id).update(failing_since=None)
 
 
 def retry_delay(attempts: int) -> timedelta | None:

@@ -72,6 +72,8 @@ def celery_worker(queue: str, log_path: Path) -> Iterator[subprocess.Popen]:
         "worker",
         "--beat",
         f"--schedule={log_path.with_suffix('.schedule')}",
+        # A node name of its own: workers sharing a name on one broker lock each other out.
+        f"--hostname={queue}@%h",
         "--pool=threads",
         "--concurrency=4",
         "--without-mingle",

@@ -226,13 +226,18 @@ RETRACK_ANONYMIZE_CLICKS_AFTER_DAYS = env.int("RETRACK_ANONYMIZE_CLICKS_AFTER_DA
 RETRACK_PRUNE_CLICKS_AFTER_DAYS = env.int("RETRACK_PRUNE_CLICKS_AFTER_DAYS", default=400)
 
 # Webhooks (contract section 9). The delays between attempts of one delivery, in seconds.
-RETRACK_WEBHOOK_RETRY_SECONDS = env.list(
+_retry_seconds = env.list(
     "RETRACK_WEBHOOK_RETRY_SECONDS",
-    cast=int,
-    default=[60, 300, 1800, 7200, 21600, 43200, 86400, 86400, 86400],
+    default=["60", "300", "1800", "7200", "21600", "43200", "86400", "86400", "86400"],
 )
-if not RETRACK_WEBHOOK_RETRY_SECONDS or min(RETRACK_WEBHOOK_RETRY_SECONDS) < 1:
-    raise ImproperlyConfigured("RETRACK_WEBHOOK_RETRY_SECONDS must list delays of 1 s or more.")
+if not _retry_seconds or not all(
+    delay.strip().isdigit() and int(delay) > 0 for delay in _retry_seconds
+):
+    raise ImproperlyConfigured(
+        "RETRACK_WEBHOOK_RETRY_SECONDS must be whole numbers of seconds, 1 or more, "
+        f"separated by commas, not {','.join(_retry_seconds)!r}."
+    )
+RETRACK_WEBHOOK_RETRY_SECONDS = [int(delay) for delay in _retry_seconds]
 # Development and tests only: also allow http and private, loopback and link-local addresses.
 RETRACK_WEBHOOK_ALLOW_PRIVATE = env.bool("RETRACK_WEBHOOK_ALLOW_PRIVATE", default=False)
 # How often beat looks for deliveries that are due (a retry, or a message the broker lost).

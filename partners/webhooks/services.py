@@ -76,15 +76,19 @@ def register_webhook_endpoint(
     problems = webhook_endpoint_problems(url, description)
     if problems:
         raise WebhookRefused("The webhook endpoint is not valid.", problems)
-    if WebhookEndpoint.objects.filter(partner=partner).count() >= ENDPOINTS_PER_PARTNER:
-        raise WebhookRefused(
-            f"A partner can have at most {ENDPOINTS_PER_PARTNER} webhook endpoints.",
-            {"url": [f"at most {ENDPOINTS_PER_PARTNER} endpoints; delete one first"]},
-        )
     secret = new_webhook_secret()
-    endpoint = WebhookEndpoint.objects.create(
-        partner=partner, url=url, description=description.strip(), secret=secret
-    )
+    with transaction.atomic():
+        # The partner's row lock makes the count and the insert one step for concurrent
+        # registrations (SQLite serialises writers anyway).
+        Partner.objects.select_for_update().only("pk").get(pk=partner.pk)
+        if WebhookEndpoint.objects.filter(partner=partner).count() >= ENDPOINTS_PER_PARTNER:
+            raise WebhookRefused(
+                f"A partner can have at most {ENDPOINTS_PER_PARTNER} webhook endpoints.",
+                {"url": [f"at most {ENDPOINTS_PER_PARTNER} endpoints; delete one first"]},
+            )
+        endpoint = WebhookEndpoint.objects.create(
+            partner=partner, url=url, description=description.strip(), secret=secret
+        )
     return endpoint, secret
 
 
@@ -161,7 +165,9 @@ def attempt_webhook_delivery(delivery_pk: int) -> str:
     ).update(attempts=F("attempts") + 1, last_attempt_at=now, next_attempt_at=now + _lease())
     if not claimed:
         return "not due"
-    delivery = WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_pk)
+    delivery = WebhookDelivery.objects.select_related("endpoint").filter(pk=delivery_pk).first()
+    if delivery is None:
+        return "gone"  # its endpoint was deleted meanwhile
     result = _send(delivery)
     if result.delivered:
         _record_delivered(delivery, result)

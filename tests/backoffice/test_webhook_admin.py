@@ -81,3 +81,21 @@ def test_support_staff_cannot_redeliver(support_client):
     assert "redeliver" not in listing.content.decode()
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.FAILED
+
+
+def test_an_operator_reactivates_an_endpoint_and_its_failures_count_afresh(operator_client):
+    endpoint, _ = endpoint_for(PartnerFactory(), "https://93.184.215.14/hook")
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
+        active=False, failing_since="2026-01-01T00:00Z", deactivated_at="2026-01-04T00:00Z"
+    )
+
+    response = operator_client.post(
+        f"/admin/partners/webhookendpoint/{endpoint.pk}/change/",
+        {"description": "back up", "active": "on"},
+    )
+
+    assert response.status_code == 302
+    endpoint.refresh_from_db()
+    assert (endpoint.active, endpoint.failing_since, endpoint.deactivated_at) == (True, None, None)
+    assert endpoint.description == "back up"
+    assert endpoint.url == "https://93.184.215.14/hook"

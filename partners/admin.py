@@ -10,12 +10,15 @@ from django.utils.html import format_html
 
 from partners.models import Admission, Partner, PartnerToken, WebhookDelivery, WebhookEndpoint
 from partners.services import issue_partner_token, revoke_partner_token
+from partners.webhooks.declarations import DESCRIPTION_MAX_LENGTH
 from partners.webhooks.services import (
     WebhookRefused,
     redeliver_webhook_deliveries,
     register_webhook_endpoint,
 )
 from retrack.admin_tools import TokenAdmin, TokenInline, token_issue_link
+from retrack.lib.public_addresses import URL_MAX_LENGTH
+from retrack.lib.validation import validate_text
 
 
 class PartnerAdmissionInline(admin.TabularInline):
@@ -83,8 +86,10 @@ _ENDPOINT_DETAILS = [
 
 class RegisterWebhookForm(forms.Form):
     partner = forms.ModelChoiceField(queryset=Partner.objects.all())
-    url = forms.CharField(max_length=2000, help_text="https on a public address.")
-    description = forms.CharField(max_length=200, required=False)
+    url = forms.CharField(max_length=URL_MAX_LENGTH, help_text="https on a public address.")
+    description = forms.CharField(
+        max_length=DESCRIPTION_MAX_LENGTH, required=False, validators=[validate_text]
+    )
 
 
 @admin.register(WebhookEndpoint)

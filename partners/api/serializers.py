@@ -108,16 +108,6 @@ class PartnerProgramListSerializer(serializers.Serializer):
     data = PartnerProgramSerializer(many=True)
 
 
-class WebhookEndpointInputSerializer(serializers.Serializer):
-    url = serializers.CharField(
-        trim_whitespace=False,
-        help_text="Where to POST events: an https URL on a public address.",
-    )
-    description = serializers.CharField(
-        required=False, allow_blank=True, default="", help_text="What the endpoint is for."
-    )
-
-
 class WebhookEndpointSerializer(serializers.Serializer):
     uuid = serializers.UUIDField()
     url = serializers.CharField()

@@ -3,7 +3,7 @@
 import json
 
 from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -25,12 +25,16 @@ from partners.api.serializers import (
     WebhookDeliveryListSerializer,
     WebhookDeliverySerializer,
     WebhookEndpointEnvelope,
-    WebhookEndpointInputSerializer,
     WebhookEndpointListSerializer,
     WebhookEndpointSerializer,
 )
 from partners.models import WebhookEndpoint
 from partners.selectors import FeedPage, admitted_programs, partner_feed_page
+from partners.webhooks.declarations import (
+    WebhookEndpointInvalid,
+    WebhookEndpointRequest,
+    parse_webhook_endpoint,
+)
 from partners.webhooks.selectors import latest_deliveries, partner_webhook_endpoints
 from partners.webhooks.services import (
     WebhookRefused,
@@ -133,6 +137,13 @@ class ProgramListView(APIView):
 
 
 _NOT_FOUND = OpenApiResponse(ErrorEnvelope, description="No endpoint of this partner has it.")
+_ENDPOINT_LOCATION = OpenApiParameter(
+    "Location",
+    {"type": "string", "format": "uri-reference"},
+    OpenApiParameter.HEADER,
+    response=[201],
+    description="The endpoint's own path, `/api/v2/partner/webhooks/<uuid>` (for DELETE).",
+)
 
 
 def _partner_endpoint(request: Request, endpoint_uuid) -> WebhookEndpoint:
@@ -166,29 +177,32 @@ class WebhookEndpointListView(APIView):
             "address."
         ),
         tags=["partner"],
-        request=WebhookEndpointInputSerializer,
+        request=WebhookEndpointRequest,
+        parameters=[_ENDPOINT_LOCATION],
         responses={
             201: WebhookEndpointEnvelope,
             400: OpenApiResponse(
                 ErrorEnvelope,
-                description="A URL that is not https on a public address (`invalid`).",
+                description="`invalid`: a URL that is not https on a public address, a "
+                "description over 200 characters, an unknown field, or an 11th endpoint.",
             ),
             **_AUTH_RESPONSES,
         },
+        examples=[examples.WEBHOOK_REQUEST, examples.WEBHOOK_REGISTERED],
     )
     def post(self, request: Request) -> Response:
-        given = WebhookEndpointInputSerializer(data=request.data)
-        given.is_valid(raise_exception=True)
         try:
+            given = parse_webhook_endpoint(request.data)
             endpoint, secret = register_webhook_endpoint(
-                request.user.partner,
-                url=given.validated_data["url"],
-                description=given.validated_data["description"],
+                request.user.partner, url=given.url, description=given.description
             )
-        except WebhookRefused as refusal:
+        except (WebhookEndpointInvalid, WebhookRefused) as refusal:
             raise ApiError("invalid", refusal.message, fields=refusal.fields) from None
         body = {**WebhookEndpointSerializer(endpoint).data, "secret": secret}
-        return Response({"data": body}, status=status.HTTP_201_CREATED)
+        location = f"{request.path.rstrip('/')}/{endpoint.uuid}"
+        return Response(
+            {"data": body}, status=status.HTTP_201_CREATED, headers={"Location": location}
+        )
 
 
 class WebhookEndpointView(APIView):

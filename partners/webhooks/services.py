@@ -26,7 +26,6 @@ from retrack.lib.webhook_signing import new_webhook_secret, sign_webhook
 
 logger = logging.getLogger(__name__)
 
-DESCRIPTION_MAX_LENGTH = 200
 ENDPOINTS_PER_PARTNER = 10
 # An endpoint none of whose deliveries succeeded for this long is switched off.
 DEACTIVATE_AFTER = timedelta(days=3)
@@ -45,24 +44,17 @@ class WebhookRefused(Exception):
 # --- Endpoints ----------------------------------------------------------------------------
 
 
-def webhook_endpoint_problems(url: str, description: str) -> dict[str, list[str]]:
-    """What is wrong with an endpoint's URL and description, by field; empty when nothing.
+def webhook_url_problem(url: str) -> str | None:
+    """Why Retrack may not call `url`, or None.
 
-    The URL must be https on public addresses (checked by resolving it now, and again at
-    every attempt) unless RETRACK_WEBHOOK_ALLOW_PRIVATE is on.
+    It must be https on public addresses (checked by resolving it now, and again at every
+    attempt) unless RETRACK_WEBHOOK_ALLOW_PRIVATE is on.
     """
-    problems: dict[str, list[str]] = {}
     try:
         resolve_webhook_url(url, allow_private=settings.RETRACK_WEBHOOK_ALLOW_PRIVATE)
     except UnsafeUrl as error:
-        problems["url"] = [str(error)]
-    if not isinstance(description, str):
-        problems["description"] = ["must be a string"]
-    elif len(description) > DESCRIPTION_MAX_LENGTH:
-        problems["description"] = [f"must be at most {DESCRIPTION_MAX_LENGTH} characters"]
-    elif "\x00" in description:
-        problems["description"] = ["must not contain NUL characters"]
-    return problems
+        return str(error)
+    return None
 
 
 def register_webhook_endpoint(
@@ -70,12 +62,13 @@ def register_webhook_endpoint(
 ) -> tuple[WebhookEndpoint, str]:
     """Register an endpoint for the partner; returns it and its secret, shown this once.
 
-    WebhookRefused, with nothing written, for a URL or description that
-    `webhook_endpoint_problems` refuses, or past ENDPOINTS_PER_PARTNER endpoints.
+    The description comes parsed (the API's declaration, the back office's form).
+    WebhookRefused, with nothing written, for a URL `webhook_url_problem` refuses or past
+    ENDPOINTS_PER_PARTNER endpoints.
     """
-    problems = webhook_endpoint_problems(url, description)
-    if problems:
-        raise WebhookRefused("The webhook endpoint is not valid.", problems)
+    problem = webhook_url_problem(url)
+    if problem:
+        raise WebhookRefused("The webhook endpoint's URL is refused.", {"url": [problem]})
     secret = new_webhook_secret()
     with transaction.atomic():
         # The partner's row lock makes the count and the insert one step for concurrent
@@ -87,7 +80,7 @@ def register_webhook_endpoint(
                 {"url": [f"at most {ENDPOINTS_PER_PARTNER} endpoints; delete one first"]},
             )
         endpoint = WebhookEndpoint.objects.create(
-            partner=partner, url=url, description=description.strip(), secret=secret
+            partner=partner, url=url, description=description, secret=secret
         )
     return endpoint, secret
 
@@ -308,5 +301,5 @@ __all__ = [
     "register_webhook_endpoint",
     "retry_delay",
     "sweep_due_deliveries",
-    "webhook_endpoint_problems",
+    "webhook_url_problem",
 ]

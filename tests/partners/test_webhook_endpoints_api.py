@@ -28,6 +28,7 @@ def test_it_registers_an_endpoint_and_shows_its_secret_once():
     assert response.status_code == 201
     data = response.json()["data"]
     endpoint = WebhookEndpoint.objects.get(partner=partner)
+    assert response["Location"] == f"{URL}/{endpoint.uuid}"
     assert data == {
         "uuid": str(endpoint.uuid),
         "url": PUBLIC_URL,
@@ -177,3 +178,42 @@ def test_no_token_is_refused():
 
     assert response.status_code == 401
     assert not WebhookEndpoint.objects.exists()
+
+
+def test_it_refuses_unknown_fields_and_a_body_that_is_no_object():
+    client = client_for(PartnerFactory())
+
+    unknown = client.post(URL, {"url": PUBLIC_URL, "events": ["all"]}, format="json")
+    listed = client.post(URL, [PUBLIC_URL], format="json")
+
+    assert unknown.status_code == 400
+    assert unknown.json()["error"]["fields"] == {"events": ["is not a known field"]}
+    assert listed.status_code == 400
+    assert listed.json()["error"]["fields"] == {"body": ["must be a JSON object"]}
+    assert not WebhookEndpoint.objects.exists()
+
+
+def test_it_refuses_a_description_with_control_characters():
+    response = register(client_for(PartnerFactory()), description="cash\u202eback")
+
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["description"]
+    assert not WebhookEndpoint.objects.exists()
+
+
+def test_the_documented_registration_answers_as_the_server_does(openapi_document):
+    operation = openapi_document["paths"]["/api/v2/partner/webhooks"]["post"]
+    request = operation["requestBody"]["content"]["application/json"]["examples"]
+    documented = operation["responses"]["201"]["content"]["application/json"]["examples"]
+    body = next(iter(request.values()))["value"]
+
+    # The documented host has no DNS here: the same body with a public address literal.
+    response = client_for(PartnerFactory()).post(URL, {**body, "url": PUBLIC_URL}, format="json")
+
+    assert response.status_code == 201
+    answer = response.json()["data"]
+    example = documented["Registered"]["value"]["data"]
+    assert answer.keys() == example.keys()
+    assert answer["description"] == example["description"]
+    assert answer["secret"][:6] == example["secret"][:6] == "whsec_"
+    assert len(answer["secret"]) == len(example["secret"])

@@ -9,22 +9,9 @@ import re
 from collections.abc import Mapping
 from functools import lru_cache
 
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+from retrack.lib.crawlers import is_robot_agent
 
-# Link previews, crawlers and HTTP libraries. Deliberately no bare "bot": phone makers
-# such as Cubot put it in real browsers' user agents.
-_BOT_AGENT = re.compile(
-    r"googlebot|bingbot|adsbot|mediapartners-google|google-inspectiontool|apis-google"
-    r"|feedfetcher|slackbot|slack-imgproxy|facebookexternalhit|facebot|meta-externalagent"
-    r"|twitterbot|whatsapp|telegrambot|discordbot|linkedinbot|pinterest|redditbot"
-    r"|applebot|yandex|baiduspider|duckduckbot|slurp|petalbot|semrushbot|ahrefsbot"
-    r"|skypeuripreview|microsoftpreview|iframely|embedly|vkshare|bitlybot|cardyb"
-    r"|headlesschrome|phantomjs|lighthouse"
-    r"|crawler|spider|scraper|preview|compatible;[^;)]*bot|\+https?://"
-    r"|^(?:curl|wget|python-requests|python-urllib|python-httpx|aiohttp|go-http-client"
-    r"|java|okhttp|apache-httpclient|libwww-perl|scrapy|axios|node-fetch|undici)\b",
-    re.IGNORECASE,
-)
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 _BROWSER_FAMILIES = (
     ("edg/", "Edge"),
@@ -96,10 +83,12 @@ def header_text(meta: Mapping[str, str], key: str, max_length: int) -> str:
     return _CONTROL_CHARACTERS.sub("", value)[:max_length]
 
 
-@lru_cache(maxsize=4096)
+# Bounded: at most this many user agents (each cut to 512 characters by the caller) are
+# kept per process. A verdict not cached costs about 0.1 ms; a cached one nothing.
+@lru_cache(maxsize=8192)
 def is_bot_agent(user_agent: str) -> bool:
     """True for crawlers, link previews and HTTP libraries, and for a missing user agent."""
-    return not user_agent.strip() or _BOT_AGENT.search(user_agent) is not None
+    return not user_agent.strip() or is_robot_agent(user_agent)
 
 
 def coarse_user_agent(user_agent: str) -> str:

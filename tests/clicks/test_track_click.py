@@ -222,6 +222,8 @@ def test_it_redirects_a_head_request_and_flags_it(client, partner, program):
         "Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)",
         "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
         "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
+        "Mozilla/5.0 (X11; Linux x86_64; Storebot-Google/1.0) AppleWebKit/537.36"
+        " (KHTML, like Gecko) Chrome/79.0.3945.88 Safari/537.36",
         "",
     ],
 )
@@ -237,6 +239,18 @@ def test_it_does_not_flag_a_browser_whose_maker_has_bot_in_its_name(client, part
 
     client.get(link(partner, program), HTTP_USER_AGENT=cubot)
 
+    assert Click.objects.get().is_bot is False
+
+
+def test_it_counts_a_shopper_in_pinterests_app(client, partner, program):
+    pinterest_app = (
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_6 like Mac OS X) AppleWebKit/605.1.15"
+        " (KHTML, like Gecko) Mobile/15E148 [Pinterest/iOS]"
+    )
+
+    response = client.get(link(partner, program), HTTP_USER_AGENT=pinterest_app)
+
+    assert response.status_code == 302
     assert Click.objects.get().is_bot is False
 
 

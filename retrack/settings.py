@@ -4,6 +4,7 @@ Every Retrack-specific setting carries the `RETRACK_` prefix and is listed with 
 default in README.md and `.env.example`.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
     "partners",
     "clicks",
     "conversions",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -62,6 +64,16 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it answers a locked-out login attempt.
+    "axes.middleware.AxesMiddleware",
+]
+
+# django-axes first: it refuses a locked-out login before the password is even checked.
+# AxesBackend rather than AxesStandaloneBackend because it is also a ModelBackend, so the
+# session of a user logged in through it (client.force_login in tests) loads the user.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "retrack.urls"
@@ -139,6 +151,21 @@ SECURE_PROXY_SSL_HEADER = (
 )
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+
+# The admin login's lockout (django-axes): after RETRACK_LOGIN_FAILURE_LIMIT wrong passwords
+# for one username from one address, that username is refused from that address (even
+# with the right password) for RETRACK_LOGIN_LOCKOUT_MINUTES (0: until an operator
+# unlocks it with `manage.py axes_reset_username` and friends). Keyed on the pair, so that
+# an attacker cannot lock every operator out from their own address; the address is the
+# one RETRACK_TRUSTED_PROXIES designates, as everywhere else. Counted in the database, so
+# every worker sees the same count.
+AXES_FAILURE_LIMIT = env.int("RETRACK_LOGIN_FAILURE_LIMIT", default=5)
+_LOCKOUT_MINUTES = env.int("RETRACK_LOGIN_LOCKOUT_MINUTES", default=15)
+AXES_COOLOFF_TIME = timedelta(minutes=_LOCKOUT_MINUTES) if _LOCKOUT_MINUTES > 0 else None
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "retrack.lib.visitors.request_client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "admin/login_locked_out.html"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["retrack.api.authentication.BearerTokenAuthentication"],

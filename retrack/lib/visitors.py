@@ -9,6 +9,9 @@ import re
 from collections.abc import Mapping
 from functools import lru_cache
 
+from django.conf import settings
+from django.http import HttpRequest
+
 from retrack.lib.crawlers import is_robot_agent
 
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
@@ -67,6 +70,11 @@ def client_ip(meta: Mapping[str, str], trusted_proxies: int) -> str | None:
         if len(forwarded) >= trusted_proxies:
             return _parse_ip(forwarded[-trusted_proxies])
     return _parse_ip(meta.get("REMOTE_ADDR", ""))
+
+
+def request_client_ip(request: HttpRequest) -> str | None:
+    """`client_ip` of a Django request, through the configured RETRACK_TRUSTED_PROXIES."""
+    return client_ip(request.META, settings.RETRACK_TRUSTED_PROXIES)
 
 
 def header_text(meta: Mapping[str, str], key: str, max_length: int) -> str:

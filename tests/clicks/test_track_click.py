@@ -338,6 +338,26 @@ def assert_refused(response, status: int, text: str) -> None:
     assert Click.objects.count() == 0
 
 
+@pytest.mark.parametrize(
+    ("method", "query", "status"),
+    [("GET", "publisher=x", 404), ("GET", "ref=" + "7" * 256, 400), ("POST", "", 405)],
+)
+def test_its_pages_cannot_be_framed_and_run_no_script(
+    client, partner, program, method, query, status
+):
+    url = link(partner, program) + "&" + query
+
+    response = client.generic(method, url, HTTP_USER_AGENT=CHROME)
+
+    assert response.status_code == status
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Content-Security-Policy"] == (
+        "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "
+        "form-action 'none'; frame-ancestors 'none'"
+    )
+    assert Click.objects.count() == 0
+
+
 @pytest.mark.parametrize("name", ["ref", "ref2", "ref3"])
 def test_it_refuses_a_ref_over_255_characters(client, partner, program, name):
     response = open_link(client, link(partner, program, **{name: "7" * 256}))

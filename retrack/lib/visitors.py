@@ -92,7 +92,7 @@ def header_text(meta: Mapping[str, str], key: str, max_length: int) -> str:
 
 
 # Bounded: at most this many user agents (each cut to 512 characters by the caller) are
-# kept per process. A verdict not cached costs about 0.1 ms; a cached one nothing.
+# kept per process. A verdict not cached costs some 50 µs of CPU; a cached one nothing.
 @lru_cache(maxsize=8192)
 def is_bot_agent(user_agent: str) -> bool:
     """True for crawlers, link previews and HTTP libraries, and for a missing user agent."""

@@ -152,7 +152,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
 
 def _proxy_ssl_header(value: str) -> tuple[str, str] | None:
-    """ "X-Forwarded-Proto: https" as Django's SECURE_PROXY_SSL_HEADER; empty: None."""
+    """Django's SECURE_PROXY_SSL_HEADER from e.g. "X-Forwarded-Proto: https"; empty: None."""
     if not value.strip():
         return None
     name, separator, secure_value = value.partition(":")

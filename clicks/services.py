@@ -12,12 +12,12 @@ import psycopg
 from django.db import IntegrityError, InterfaceError, OperationalError, connections, router
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorWrapper
-from django.db.models import BooleanField, CharField, Exists, ForeignKey, Max, OuterRef
+from django.db.models import BooleanField, CharField, Exists, F, ForeignKey, Max, OuterRef
 from django.utils import timezone
 
 from clicks.models import REF_MAX_LENGTH, URL_MAX_LENGTH, USER_AGENT_MAX_LENGTH, Click
 from clicks.selectors import ClickRoute, click_route
-from conversions.models import Conversion
+from conversions.models import Claim, Conversion
 from retrack.lib.urls import allowed_http_url, with_query_parameters
 from retrack.lib.uuids import uuid7, uuid7_floor
 from retrack.lib.visitors import coarse_user_agent, mask_ip
@@ -252,13 +252,19 @@ def anonymize_clicks_before(moment: datetime, batch_size: int = 1000) -> int:
 
 
 def longest_attribution_window() -> timedelta:
-    """The longest attribution window of any program: younger clicks may still convert."""
-    days = Program.objects.aggregate(longest=Max("attribution_days"))["longest"] or 0
-    return timedelta(days=days)
+    """How old a click of any program may be and still convert: younger clicks are kept.
+
+    A click converts within its program's attribution window, and a missed order placed in
+    that window can still be claimed (and accepted) for the program's claim period after.
+    """
+    longest = Program.objects.aggregate(longest=Max(F("attribution_days") + F("claim_days")))[
+        "longest"
+    ]
+    return timedelta(days=longest or 0)
 
 
 def prune_clicks_before(moment: datetime, batch_size: int = 1000) -> int:
-    """Delete the clicks made before `moment` that no conversion references; how many.
+    """Delete the clicks made before `moment` that no conversion or claim references; how many.
 
     ValueError when `moment` is within some program's attribution window: such clicks
     can still be converted. A conversion that arrives for a click while its batch is
@@ -268,10 +274,11 @@ def prune_clicks_before(moment: datetime, batch_size: int = 1000) -> int:
     if moment > timezone.now() - window:
         raise ValueError(
             "that would delete clicks that can still convert: a program attributes "
-            f"conversions to clicks up to {window.days} days old"
+            f"conversions (or claims for missed ones) to clicks up to {window.days} days old"
         )
     bound = _uuid_bound(moment)
     referenced = Conversion.objects.filter(click=OuterRef("pk"))
+    claimed = Claim.objects.filter(click=OuterRef("pk"))
     deleted = 0
     after: UUID | None = None
     while True:
@@ -282,5 +289,6 @@ def prune_clicks_before(moment: datetime, batch_size: int = 1000) -> int:
         if not batch:
             return deleted
         after = batch[-1]
-        _, per_model = Click.objects.filter(uuid__in=batch).exclude(Exists(referenced)).delete()
+        unreferenced = Click.objects.filter(uuid__in=batch).exclude(Exists(referenced))
+        _, per_model = unreferenced.exclude(Exists(claimed)).delete()
         deleted += per_model.get(Click._meta.label, 0)

@@ -159,6 +159,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "ConversionStatusEnum": "conversions.models.ConversionStatus.values",
+        "ClaimStatusEnum": "conversions.claims.models.ClaimStatus.values",
+    },
 }
 
 LOGGING = {

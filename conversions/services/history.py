@@ -16,6 +16,39 @@ _NEXT_SEQUENCE_SQL = (
 )
 
 
+# What each action means to a partner (contract section 6, `change_type`). An action added
+# later that is not listed reads as `amended`: the conversion changed, nothing was decided.
+_CHANGE_TYPES = {
+    ChangeAction.CREATED: "created",
+    ChangeAction.AMENDED: "amended",
+    ChangeAction.APPROVED: "approved",
+    ChangeAction.REJECTED: "rejected",
+}
+
+
+CHANGE_TYPES = sorted(set(_CHANGE_TYPES.values()))
+
+
+def change_type(action: ChangeAction | str) -> str:
+    """The feed's and webhooks' `change_type` of a change with this action."""
+    return _CHANGE_TYPES.get(action, "amended")
+
+
+def next_change_sequence() -> int:
+    """The next change sequence number, locking the counter until this transaction commits.
+
+    Shared by every feed a partner polls (conversions, claims): take it as the last write
+    of the changing transaction, so that sequence order is commit order (see
+    `record_change`).
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("a change sequence must be taken inside the changing transaction")
+    with connection.cursor() as cursor:
+        cursor.execute(_NEXT_SEQUENCE_SQL)
+        (sequence,) = cursor.fetchone()
+    return sequence
+
+
 def record_change(
     conversion: Conversion,
     *,
@@ -43,15 +76,13 @@ def record_change(
         fresh = conversions_with_relations().get(pk=conversion.pk)
         document = conversion_document(fresh)
     snapshot = dict(document)
-    with connection.cursor() as cursor:
-        cursor.execute(_NEXT_SEQUENCE_SQL)
-        (sequence,) = cursor.fetchone()
-    snapshot["change"] = sequence
+    snapshot["change"] = next_change_sequence()
+    snapshot["change_type"] = change_type(action)
     # The change holds the freshly read conversion, relations loaded, for callers to answer.
     return ConversionChange.objects.create(
         conversion=fresh,
         partner_id=conversion.partner_id,
-        sequence=sequence,
+        sequence=snapshot["change"],
         action=action,
         actor=actor,
         reason=reason,

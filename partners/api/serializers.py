@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from clicks.selectors import tracking_link
 from conversions.api.serializers import ConversionDocument
+from conversions.services.history import CHANGE_TYPES
 from partners.selectors import FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT
 from stores.models import Event, Program, Store
 
@@ -35,6 +36,16 @@ class FeedItemSerializer(ConversionDocument):
     change = serializers.IntegerField(
         help_text="This change's sequence number: increasing along the feed."
     )
+    change_type = serializers.ChoiceField(
+        choices=CHANGE_TYPES,
+        help_text="What this change was: `created` (first tracked), `amended` (sums or lines "
+        "changed, e.g. a partial return), `approved` (now payable), `rejected` (will not be "
+        "paid; see `reason`). Accept values added later: treat an unknown one as `amended`.",
+    )
+
+
+class FeedItemEnvelope(serializers.Serializer):
+    data = FeedItemSerializer()
 
 
 class FeedPageSerializer(serializers.Serializer):

@@ -6,7 +6,6 @@ from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from conversions.api.serializers import ErrorEnvelope
 from partners.api import examples
@@ -17,14 +16,21 @@ from partners.api.cursors import (
     encode_feed_cursor,
 )
 from partners.api.serializers import (
+    FeedItemEnvelope,
     FeedPageSerializer,
     FeedQuerySerializer,
     PartnerProgramListSerializer,
     PartnerProgramSerializer,
 )
-from partners.selectors import FeedPage, admitted_programs, partner_feed_page
+from partners.selectors import (
+    FeedPage,
+    admitted_programs,
+    partner_conversion_snapshot,
+    partner_feed_page,
+)
 from retrack.api.authentication import IsPartnerClient
 from retrack.api.errors import ApiError
+from retrack.api.views import ApiView
 
 _AUTH_RESPONSES = {
     401: OpenApiResponse(ErrorEnvelope, description="No token, or an unknown or revoked one."),
@@ -48,8 +54,9 @@ def _feed_body(page: FeedPage, next_cursor: str) -> bytes:
     ).encode()
 
 
-class ConversionFeedView(APIView):
+class ConversionFeedView(ApiView):
     permission_classes = [IsPartnerClient]
+    query_parameters = {"get": frozenset({"cursor", "limit"})}
 
     @extend_schema(
         operation_id="partner_conversion_feed",
@@ -96,7 +103,33 @@ class ConversionFeedView(APIView):
         return HttpResponse(body, content_type="application/json")
 
 
-class ProgramListView(APIView):
+class ConversionDetailView(ApiView):
+    permission_classes = [IsPartnerClient]
+
+    @extend_schema(
+        operation_id="partner_conversion",
+        summary="One of the partner's conversions, as its latest feed item shows it",
+        description=(
+            "The conversion as the feed's latest item for it shows it, with that item's "
+            "`change` and `change_type`. Another partner's conversion, a test conversion or "
+            "an unknown UUID answers 404."
+        ),
+        tags=["partner"],
+        responses={
+            200: FeedItemEnvelope,
+            404: OpenApiResponse(ErrorEnvelope, description="Not one of your conversions."),
+            **_AUTH_RESPONSES,
+        },
+        examples=[examples.CONVERSION],
+    )
+    def get(self, request: Request, uuid) -> HttpResponse:
+        snapshot = partner_conversion_snapshot(request.user.partner, uuid)
+        if snapshot is None:
+            raise ApiError("not_found", "No such conversion of yours.", status_code=404)
+        return HttpResponse(f'{{"data":{snapshot}}}'.encode(), content_type="application/json")
+
+
+class ProgramListView(ApiView):
     permission_classes = [IsPartnerClient]
 
     @extend_schema(

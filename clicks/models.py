@@ -48,7 +48,13 @@ class Click(models.Model):
         indexes = [
             # Reports and admin filters per program and per partner over a date range.
             models.Index(fields=["program", "created_at"], name="click_program_created"),
-            models.Index(fields=["partner", "created_at"], name="click_partner_created"),
+            # Also the partner stats' click counts, from the index alone (index-only scan):
+            # it carries program_id and is_bot (PostgreSQL; SQLite builds the plain index).
+            models.Index(
+                fields=["partner", "created_at"],
+                include=["program", "is_bot"],
+                name="click_partner_created_cover",
+            ),
             # "Where is my cashback?": operators search by the partner's own reference.
             models.Index(fields=["ref"], name="click_ref"),
             # The anonymizing job walks only the clicks it has not done yet, oldest first,

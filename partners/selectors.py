@@ -84,3 +84,8 @@ def admitted_programs(partner: Partner) -> QuerySet[Program]:
         .prefetch_related(Prefetch("events", queryset=Event.objects.order_by("name")))
         .order_by("name", "pk")
     )
+
+
+def stats_programs(partner: Partner) -> QuerySet[Program]:
+    """The programs the partner's stats cover: every one it is admitted to, any status."""
+    return Program.objects.filter(admissions__partner=partner).order_by("name", "pk")

@@ -10,5 +10,6 @@ urlpatterns = [
     path("conversions/<uuid:uuid>", views.ConversionDetailView.as_view(), name="conversion-detail"),
     path("claims", claim_views.PartnerClaimsView.as_view(), name="claims"),
     path("claims/<uuid:uuid>", claim_views.PartnerClaimDetailView.as_view(), name="claim-detail"),
+    path("stats", views.StatsView.as_view(), name="stats"),
     path("programs", views.ProgramListView.as_view(), name="programs"),
 ]

@@ -1,13 +1,16 @@
 """The partner API: the conversion feed and the program catalogue."""
 
 import json
+from datetime import timedelta
 
 from django.http import HttpResponse
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from conversions.api.serializers import ErrorEnvelope
+from conversions.reports import MAX_REPORT_DAYS, PartnerDay, partner_daily_stats
 from partners.api import examples
 from partners.api.cursors import (
     CURSOR_INVALID_MESSAGE,
@@ -21,12 +24,15 @@ from partners.api.serializers import (
     FeedQuerySerializer,
     PartnerProgramListSerializer,
     PartnerProgramSerializer,
+    StatsQuerySerializer,
+    StatsSerializer,
 )
 from partners.selectors import (
     FeedPage,
     admitted_programs,
     partner_conversion_snapshot,
     partner_feed_page,
+    stats_programs,
 )
 from retrack.api.authentication import IsPartnerClient
 from retrack.api.errors import ApiError
@@ -149,3 +155,64 @@ class ProgramListView(ApiView):
         programs = admitted_programs(partner)
         serializer = PartnerProgramSerializer(programs, many=True, context={"partner": partner})
         return Response({"data": serializer.data})
+
+
+class StatsView(ApiView):
+    permission_classes = [IsPartnerClient]
+    query_parameters = {"get": frozenset({"from", "to", "program"})}
+
+    @extend_schema(
+        operation_id="partner_stats",
+        summary="The partner's clicks, conversions and commission per UTC day and program",
+        description=(
+            "For each UTC day from `from` to `to` (both included, at most "
+            f"{MAX_REPORT_DAYS} days) and each program you are admitted to (or only "
+            "`program`): counted clicks (bots and link previews apart), the conversions "
+            "tracked that day, their commission by status now (pending, approved, "
+            "rejected) and the conversion rate. Days without traffic have zeros."
+        ),
+        tags=["partner"],
+        parameters=[StatsQuerySerializer],
+        responses={
+            200: StatsSerializer,
+            400: OpenApiResponse(ErrorEnvelope, description="A bad period or program."),
+            **_AUTH_RESPONSES,
+        },
+    )
+    def get(self, request: Request) -> Response:
+        partner = request.user.partner
+        query = StatsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        end = query.validated_data.get("to") or timezone.now().date()
+        start = query.validated_data.get("from") or end - timedelta(days=29)
+        if end < start or (end - start).days >= MAX_REPORT_DAYS:
+            raise ApiError(
+                "invalid",
+                "The request has invalid fields: to.",
+                fields={"to": [f"must be on or after from, at most {MAX_REPORT_DAYS} days on"]},
+            )
+        programs = list(stats_programs(partner))
+        chosen = query.validated_data.get("program")
+        if chosen is not None:
+            programs = [program for program in programs if program.uuid == chosen]
+            if not programs:
+                raise ApiError(
+                    "invalid",
+                    "The request has invalid fields: program.",
+                    fields={"program": ["is not a program you are admitted to"]},
+                )
+        rows = partner_daily_stats(partner.pk, programs, start, end)
+        return Response({"data": [_stats_row(row) for row in rows]})
+
+
+def _stats_row(row: PartnerDay) -> dict:
+    rate = row.conversion_rate
+    return {
+        "date": row.day.isoformat(),
+        "program": {"uuid": str(row.program.uuid), "name": row.program.name},
+        "currency": row.program.currency,
+        "clicks": row.clicks,
+        "conversions": row.conversions,
+        "commission": row.commission,
+        "conversion_rate": float(rate) if rate is not None else None,
+    }

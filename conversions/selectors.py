@@ -4,11 +4,12 @@ The store API, the partner feed (whose items are stored snapshots of this) and t
 office all show a conversion as `conversion_document` builds it.
 """
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
-from conversions.models import Conversion, ProductLine
+from conversions.models import Conversion, ConversionStatus, ProductLine
 from stores.models import EventKind
 
 
@@ -19,6 +20,17 @@ def conversions_with_relations() -> QuerySet[Conversion]:
     ).prefetch_related(
         Prefetch("lines", queryset=ProductLine.objects.select_related("event").order_by("position"))
     )
+
+
+def auto_approve_at(conversion: Conversion) -> datetime | None:
+    """When the auto-approval job approves this conversion unless it is rejected first.
+
+    Its program's validation period after its creation (`approve_due_conversions` takes it
+    on its first run from then on); None once approved or rejected.
+    """
+    if conversion.status != ConversionStatus.PENDING:
+        return None
+    return conversion.created_at + timedelta(days=conversion.program.validation_days)
 
 
 def _iso(moment) -> str | None:
@@ -71,6 +83,7 @@ def conversion_document(
             ],
             "event": {"uuid": str(conversion.event.uuid), "name": conversion.event.name},
             "source": str(conversion.source),
+            "auto_approve_at": _iso(auto_approve_at(conversion)),
             "created_at": _iso(conversion.created_at),
             "updated_at": _iso(conversion.updated_at),
             "click": {

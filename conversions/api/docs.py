@@ -34,6 +34,7 @@ _CLICK_DOCUMENT = {
 _COMMON = {
     "event": {"uuid": SHOES, "name": "Shoes"},
     "source": "api",
+    "auto_approve_at": "2027-01-04T09:30:02.511000Z",
     "created_at": "2026-11-20T09:30:02.511000Z",
     "updated_at": "2026-11-20T09:30:02.511000Z",
     "click": _CLICK_DOCUMENT,

@@ -166,6 +166,11 @@ class ConversionDocument(serializers.Serializer):
     products = ProductLineDocument(many=True)
     event = EventReference()
     source = serializers.ChoiceField(choices=ConversionSource.choices)
+    auto_approve_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When a pending conversion becomes approved (payable) by the periodic job "
+        "unless the store rejects it first; null once approved or rejected.",
+    )
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     click = ClickDocument()

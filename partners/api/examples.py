@@ -13,6 +13,7 @@ _REJECTED = {
     "change_type": "rejected",
     "status": "rejected",
     "reason": "Order cancelled",
+    "auto_approve_at": None,
     "updated_at": "2026-11-22T14:02:51.870000Z",
 }
 _LEAD = {**docs.LEAD_DOCUMENT, "change": 1043, "change_type": "created"}

@@ -1,6 +1,7 @@
 """What a feed item says about its change, and one conversion as the feed shows it."""
 
 import json
+from datetime import timedelta
 
 import pytest
 
@@ -97,3 +98,17 @@ def test_a_conversion_without_a_feed_item_is_not_found():
     response = client_for(conversion.partner).get(f"/api/v2/partner/conversions/{conversion.uuid}")
 
     assert response.status_code == 404
+
+
+def test_a_pending_item_says_when_it_will_be_approved_and_a_decided_one_does_not():
+    conversion = ConversionFactory(click__program__validation_days=45)
+    record(conversion)
+    reject_conversion(conversion, actor="store:Test", reason="Cancelled")
+
+    items = feed(client_for(conversion.partner)).json()["data"]
+
+    approve_at = conversion.created_at + timedelta(days=45)
+    assert [item["auto_approve_at"] for item in items] == [
+        approve_at.isoformat().replace("+00:00", "Z"),
+        None,
+    ]

@@ -33,7 +33,8 @@ def auto_approve_at(conversion: Conversion) -> datetime | None:
     return conversion.created_at + timedelta(days=conversion.program.validation_days)
 
 
-def _iso(moment) -> str | None:
+def iso_utc(moment) -> str | None:
+    """A time as the APIs write it: ISO-8601 in UTC with a Z; None stays None."""
     return moment.isoformat().replace("+00:00", "Z") if moment else None
 
 
@@ -83,9 +84,9 @@ def conversion_document(
             ],
             "event": {"uuid": str(conversion.event.uuid), "name": conversion.event.name},
             "source": str(conversion.source),
-            "auto_approve_at": _iso(auto_approve_at(conversion)),
-            "created_at": _iso(conversion.created_at),
-            "updated_at": _iso(conversion.updated_at),
+            "auto_approve_at": iso_utc(auto_approve_at(conversion)),
+            "created_at": iso_utc(conversion.created_at),
+            "updated_at": iso_utc(conversion.updated_at),
             "click": {
                 "uuid": str(click.uuid),
                 "ref": click.ref,
@@ -96,12 +97,12 @@ def conversion_document(
                 "browser": click.browser,
                 "referer": click.referer,
                 "country": click.country,
-                "created_at": _iso(click.created_at),
+                "created_at": iso_utc(click.created_at),
             },
             "publisher": {
                 "uuid": str(conversion.partner.uuid),
                 "name": conversion.partner.name,
-                "created_at": _iso(conversion.partner.created_at),
+                "created_at": iso_utc(conversion.partner.created_at),
             },
             "advertiser": {"uuid": str(store.uuid), "name": store.name},
             "program": {"uuid": str(program.uuid), "name": program.name},

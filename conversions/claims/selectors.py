@@ -7,15 +7,12 @@ from django.db.models import QuerySet
 
 from conversions.claims.models import Claim, ClaimStatus
 from conversions.models import Conversion
+from conversions.selectors import iso_utc
 from partners.models import Partner
 from stores.models import EventKind, Program, Store
 
 CLAIMS_DEFAULT_LIMIT = 100
 CLAIMS_MAX_LIMIT = 1000
-
-
-def _iso(moment) -> str | None:
-    return moment.isoformat().replace("+00:00", "Z") if moment else None
 
 
 def claims_with_relations() -> QuerySet[Claim]:
@@ -46,13 +43,13 @@ def claim_document(claim: Claim) -> dict[str, Any]:
             "order_sum": claim.order_sum,
             "vat_sum": claim.vat_sum,
             "currency": claim.currency or claim.program.currency,
-            "ordered_at": _iso(claim.ordered_at),
+            "ordered_at": iso_utc(claim.ordered_at),
             "note": claim.note,
             "decision_reason": claim.decision_reason,
             "conversion": str(claim.conversion.uuid) if claim.conversion_id else None,
             "change": claim.sequence,
-            "created_at": _iso(claim.created_at),
-            "updated_at": _iso(claim.updated_at),
+            "created_at": iso_utc(claim.created_at),
+            "updated_at": iso_utc(claim.updated_at),
         }
     )
     return document

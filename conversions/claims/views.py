@@ -4,9 +4,13 @@ Partners file and follow their claims under /api/v2/partner/claims; stores list 
 the claims on their programs under /api/v2/claims. Both answer `claim_document`.
 """
 
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -41,15 +45,22 @@ def _refused(refusal: ConversionRefused) -> ApiError:
     return ApiError(refusal.code, refusal.message, refusal.status, refusal.fields)
 
 
-def _position(owner, cursor: str, salt: str) -> int:
+def _paged(
+    request: Request,
+    query_class: type[serializers.Serializer],
+    owner: UUID,
+    salt: str,
+    fetch: Callable[[int, dict[str, Any]], ClaimsPage],
+) -> Response:
+    """A page of claims after the query's cursor, with the cursor that continues it."""
+    query = query_class(data=request.query_params)
+    query.is_valid(raise_exception=True)
     try:
-        return decode_cursor(owner, cursor, salt=salt)
+        after = decode_cursor(owner, query.validated_data.get("cursor", ""), salt=salt)
     except CursorInvalid:
         fields = {"cursor": [CURSOR_INVALID_MESSAGE]}
         raise ApiError("cursor_invalid", CURSOR_INVALID_MESSAGE, fields=fields) from None
-
-
-def _page_response(page: ClaimsPage, owner, salt: str) -> Response:
+    page = fetch(after, query.validated_data)
     return Response(
         {
             "data": [claim_document(claim) for claim in page.claims],
@@ -121,13 +132,15 @@ class PartnerClaimsView(ApiView):
     )
     def get(self, request: Request) -> Response:
         partner = request.user.partner
-        query = docs.PartnerClaimsQuery(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        after = _position(partner.uuid, query.validated_data.get("cursor", ""), _PARTNER_CURSOR)
-        page = partner_claims_page(
-            partner, after_sequence=after, limit=query.validated_data["limit"]
+        return _paged(
+            request,
+            docs.PartnerClaimsQuery,
+            partner.uuid,
+            _PARTNER_CURSOR,
+            lambda after, query: partner_claims_page(
+                partner, after_sequence=after, limit=query["limit"]
+            ),
         )
-        return _page_response(page, partner.uuid, _PARTNER_CURSOR)
 
 
 class PartnerClaimDetailView(ApiView):
@@ -158,17 +171,18 @@ class StoreClaimsView(ApiView):
     )
     def get(self, request: Request) -> Response:
         store = request.user.store
-        query = docs.StoreClaimsQuery(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        after = _position(store.uuid, query.validated_data.get("cursor", ""), _STORE_CURSOR)
-        chosen = query.validated_data.get("status")
-        page = store_claims_page(
-            store,
-            status=ClaimStatus(chosen) if chosen else None,
-            after_id=after,
-            limit=query.validated_data["limit"],
+        return _paged(
+            request,
+            docs.StoreClaimsQuery,
+            store.uuid,
+            _STORE_CURSOR,
+            lambda after, query: store_claims_page(
+                store,
+                status=ClaimStatus(query["status"]) if query.get("status") else None,
+                after_id=after,
+                limit=query["limit"],
+            ),
         )
-        return _page_response(page, store.uuid, _STORE_CURSOR)
 
 
 class StoreClaimDetailView(ApiView):

@@ -280,3 +280,13 @@ def test_the_conversion_history_names_who_accepted(partner_client, store_client,
 
     change = ConversionChange.objects.get()
     assert (change.action, change.actor) == ("created", "store:Awesome Store")
+
+
+def test_a_feed_cursor_is_not_a_claims_cursor(partner_client, claim_click):
+    _filed(partner_client, claim_payload(claim_click))
+    feed_cursor = partner_client.get("/api/v2/partner/conversions").json()["next_cursor"]
+
+    response = partner_client.get("/api/v2/partner/claims", {"cursor": feed_cursor})
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "cursor_invalid"

@@ -1,9 +1,11 @@
 """What a feed item says about its change, and one conversion as the feed shows it."""
 
+import importlib
 import json
 from datetime import timedelta
 
 import pytest
+from django.apps import apps as django_apps
 
 from conversions.models import ChangeAction, ConversionChange
 from conversions.services import amend_transaction, approve_conversion, reject_conversion
@@ -112,3 +114,18 @@ def test_a_pending_item_says_when_it_will_be_approved_and_a_decided_one_does_not
         approve_at.isoformat().replace("+00:00", "Z"),
         None,
     ]
+
+
+def test_the_migration_gives_items_stored_before_it_their_change_type():
+    conversion = ConversionFactory()
+    created = record(conversion)
+    approved = record(conversion, ChangeAction.APPROVED, status="approved")
+    for change in (created, approved):
+        del change.snapshot["change_type"]
+        change.save(update_fields=["snapshot"])
+    migration = importlib.import_module("conversions.migrations.0005_feed_items_change_type")
+
+    migration.add_change_type(django_apps, None)
+
+    items = feed(client_for(conversion.partner)).json()["data"]
+    assert [item["change_type"] for item in items] == ["created", "approved"]

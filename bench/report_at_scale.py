@@ -13,6 +13,13 @@ from datetime import timedelta
 
 import django
 
+# Python puts this script's folder first on the path, where bench/clicks.py would shadow
+# the clicks app; the project's root (PYTHONPATH=.) is what the imports mean.
+sys.path[:] = [
+    entry
+    for entry in sys.path
+    if os.path.abspath(entry or ".") != os.path.dirname(os.path.abspath(__file__))
+]
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "retrack.settings")
 django.setup()
 

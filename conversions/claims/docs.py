@@ -3,6 +3,7 @@
 from drf_spectacular.utils import OpenApiExample
 from rest_framework import serializers
 
+from conversions.api.examples import CLICK, SHOES, TRANSACTION_DOCUMENT
 from conversions.api.serializers import NamedReference
 from conversions.claims.models import ClaimStatus
 from conversions.claims.selectors import CLAIMS_DEFAULT_LIMIT, CLAIMS_MAX_LIMIT
@@ -79,15 +80,16 @@ class StoreClaimsQuery(PartnerClaimsQuery):
     )
 
 
-_PROGRAM = {"uuid": "0b7e4c1d-3a2f-4e8b-9c6d-5a1f2e3d4c5b", "name": "Awesome Store SE"}
-_PUBLISHER = {"uuid": "6f1c2a4e-8d0b-4a51-9a43-2f5d1f0c9e17", "name": "Refunder SE"}
+# The store API's example shop, program, partner and click (conversions.api.examples).
+_PROGRAM = TRANSACTION_DOCUMENT["program"]
+_PUBLISHER = {key: TRANSACTION_DOCUMENT["publisher"][key] for key in ("uuid", "name")}
 OPEN_CLAIM = {
     "uuid": "019a8c31-52e4-7d10-8a3b-7c2d4e5f6a01",
     "status": "open",
     "kind": "transaction",
     "program": _PROGRAM,
     "publisher": _PUBLISHER,
-    "click": "019a6f52-1c3d-7b4e-9f20-3a4b5c6d7e8f",
+    "click": CLICK,
     "order_number": "692549563",
     "order_sum": 1625,
     "vat_sum": 325,
@@ -134,7 +136,7 @@ ACCEPT_EXAMPLE = OpenApiExample(
     "Accept",
     value={
         "status": "accepted",
-        "event": "4c2b7a51-0d3e-4f6a-8b9c-1d2e3f4a5b6c",
+        "event": SHOES,
         "orderSum": 1625,
         "vatSum": 325,
     },

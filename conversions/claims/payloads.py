@@ -24,12 +24,15 @@ from pydantic import (
     WithJsonSchema,
     field_validator,
 )
-from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
 from conversions.claims.models import NOTE_MAX_LENGTH
-from conversions.models import REFERENCE_MAX_LENGTH
 from conversions.payloads import REASON_MAX_LENGTH
+
+# The store API's field types, so that a claim's order number or product lines follow
+# exactly the rules of the report they become.
+from conversions.payloads.declarations import _CURRENCY, _key, _lines
+from conversions.payloads.declarations import _Payload as _StoreApiPayload
 from conversions.refusals import invalid
 from retrack.lib.validation import Amount, Text, field_errors, refused_as
 from stores.models import EventKind
@@ -82,13 +85,6 @@ class ClaimDecision:
     conversion_fields: dict[str, Any] | None = None
 
 
-def _digits_of_whole_number(value: Any) -> Any:
-    # Order numbers and references are often numeric; a JSON number is taken as its digits.
-    if type(value) is int and value >= 0:
-        return str(value)
-    return value
-
-
 def _text_only(value: Any) -> Any:
     # pydantic would read a number as a Unix time; a claim's time is ISO-8601 text.
     if not isinstance(value, str):
@@ -96,14 +92,6 @@ def _text_only(value: Any) -> Any:
     return value
 
 
-_KEY = Annotated[
-    Text(REFERENCE_MAX_LENGTH, required=True), BeforeValidator(_digits_of_whole_number)
-]
-_CURRENCY = Annotated[
-    str,
-    Field(pattern=r"^[A-Z]{3}$", description="ISO-4217, and the program's currency."),
-    refused_as("must be a three-letter ISO-4217 code in capitals, e.g. SEK"),
-]
 _ORDERED_AT = Annotated[
     AwareDatetime,
     BeforeValidator(_text_only),
@@ -112,15 +100,8 @@ _ORDERED_AT = Annotated[
 ]
 
 
-class _Payload(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        str_strip_whitespace=True,
-        alias_generator=to_camel,
-        frozen=True,
-        revalidate_instances="never",
-        json_schema_extra=_drop_absent_defaults,
-    )
+class _Payload(_StoreApiPayload):
+    model_config = ConfigDict(json_schema_extra=_drop_absent_defaults)
 
 
 class _ClaimRequest(_Payload):
@@ -136,7 +117,7 @@ class TransactionClaimRequest(_ClaimRequest):
     """A claim for a purchase that tracking missed."""
 
     kind: _one_of("transaction", "A purchase.")
-    order_number: Annotated[_KEY, Field(description="The store's order number.")]
+    order_number: _key("The store's order number.")
     order_sum: Annotated[
         Amount, Field(description=f"The order's total, VAT included. {_MINOR_UNITS}")
     ]
@@ -158,7 +139,7 @@ class LeadClaimRequest(_ClaimRequest):
     """A claim for a sign-up that tracking missed."""
 
     kind: _one_of("lead", "A sign-up.")
-    reference: Annotated[_KEY, Field(description="The store's reference for the lead.")]
+    reference: _key("The store's reference for the lead.")
     currency: Annotated[_CURRENCY, Field(description="Optional: the program's currency.")] = ""
 
 
@@ -186,17 +167,11 @@ class TransactionClaimAcceptance(_Payload):
     event: uuid.UUID = Field(description="The order's event (a transaction event).")
     order_sum: Annotated[Amount, Field(description=f"The order's total. {_MINOR_UNITS}")]
     vat_sum: Annotated[Amount, Field(description=f"The VAT in orderSum. {_MINOR_UNITS}")]
-    products: Annotated[
-        list[dict[str, Any]] | None,
-        WithJsonSchema(
-            {
-                "type": "array",
-                "items": {"type": "object"},
-                "description": "Optional product lines, as `POST /api/v2/transactions` takes "
-                "them (checked there).",
-            }
-        ),
-    ] = None
+    products: _lines(
+        "Optional product lines, as `POST /api/v2/transactions` takes them: Σ quantity × "
+        "price must equal orderSum and Σ quantity × vat must equal vatSum.",
+        null_is_absent=True,
+    ) = None
 
 
 class LeadClaimAcceptance(_Payload):

@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -38,6 +38,22 @@ from retrack.api.views import ApiView
 _PARTNER_CURSOR = "retrack.claims.partner-cursor"
 _STORE_CURSOR = "retrack.claims.store-cursor"
 _NOT_FOUND = {404: OpenApiResponse(ErrorEnvelope, description="Not one of your claims.")}
+_LOCATION = OpenApiParameter(
+    "Location",
+    {"type": "string", "format": "uri-reference"},
+    OpenApiParameter.HEADER,
+    response=[201],
+    description="The new claim's own path, `/api/v2/partner/claims/<uuid>`.",
+)
+_NO_TOKEN = OpenApiResponse(ErrorEnvelope, description="No token, or an unknown or revoked one.")
+_PARTNER_AUTH = {
+    401: _NO_TOKEN,
+    403: OpenApiResponse(ErrorEnvelope, description="A store token: this call takes partners'."),
+}
+_STORE_AUTH = {
+    401: _NO_TOKEN,
+    403: OpenApiResponse(ErrorEnvelope, description="A partner token: this call takes stores'."),
+}
 _PAGE_QUERY = frozenset({"cursor", "limit"})
 
 
@@ -96,7 +112,9 @@ class PartnerClaimsView(ApiView):
         ),
         tags=["partner claims"],
         request=ClaimRequest,
+        parameters=[_LOCATION],
         responses={
+            **_PARTNER_AUTH,
             201: docs.ClaimEnvelope,
             200: docs.ClaimEnvelope,
             400: ErrorEnvelope,
@@ -128,7 +146,7 @@ class PartnerClaimsView(ApiView):
         ),
         tags=["partner claims"],
         parameters=[docs.PartnerClaimsQuery],
-        responses={200: docs.ClaimPage, 400: ErrorEnvelope},
+        responses={**_PARTNER_AUTH, 200: docs.ClaimPage, 400: ErrorEnvelope},
     )
     def get(self, request: Request) -> Response:
         partner = request.user.partner
@@ -150,7 +168,7 @@ class PartnerClaimDetailView(ApiView):
         operation_id="partner_claim",
         summary="One of the partner's claims",
         tags=["partner claims"],
-        responses={200: docs.ClaimEnvelope, **_NOT_FOUND},
+        responses={**_PARTNER_AUTH, 200: docs.ClaimEnvelope, **_NOT_FOUND},
         examples=[docs.claim_example("Declined", docs.DECLINED_CLAIM, "200")],
     )
     def get(self, request: Request, uuid) -> Response:
@@ -167,7 +185,7 @@ class StoreClaimsView(ApiView):
         description="`?status=open` lists those waiting for a decision. Cursor paging.",
         tags=["claims"],
         parameters=[docs.StoreClaimsQuery],
-        responses={200: docs.ClaimPage, 400: ErrorEnvelope},
+        responses={**_STORE_AUTH, 200: docs.ClaimPage, 400: ErrorEnvelope},
     )
     def get(self, request: Request) -> Response:
         store = request.user.store
@@ -193,7 +211,7 @@ class StoreClaimDetailView(ApiView):
         operation_id="store_claim",
         summary="One claim on the store's programs",
         tags=["claims"],
-        responses={200: docs.ClaimEnvelope, **_NOT_FOUND},
+        responses={**_STORE_AUTH, 200: docs.ClaimEnvelope, **_NOT_FOUND},
     )
     def get(self, request: Request, uuid) -> Response:
         return _one(store_claim(request.user.store, uuid))
@@ -213,6 +231,7 @@ class StoreClaimDetailView(ApiView):
         tags=["claims"],
         request=ClaimDecisionRequest,
         responses={
+            **_STORE_AUTH,
             200: docs.ClaimEnvelope,
             400: ErrorEnvelope,
             409: ErrorEnvelope,

@@ -10,6 +10,7 @@ from clicks.selectors import tracking_link
 from conversions.api.serializers import ConversionDocument, NamedReference
 from conversions.services.history import CHANGE_TYPES
 from partners.selectors import FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT
+from retrack.lib.validation import BIGINT_MAX
 from stores.models import Event, Program, Store
 
 
@@ -72,6 +73,8 @@ class PartnerEventSerializer(serializers.ModelSerializer):
     )
     fixed_amount = serializers.IntegerField(
         allow_null=True,
+        min_value=0,
+        max_value=BIGINT_MAX,
         help_text="Commission in minor units per lead or per product unit, or null.",
     )
 

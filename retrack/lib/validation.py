@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from django.core.exceptions import ValidationError as FormValidationError
-from pydantic import Field, ValidationError, WrapValidator
+from pydantic import AfterValidator, Field, ValidationError, WrapValidator
 from pydantic_core import PydanticCustomError
 
 BIGINT_MAX = 2**63 - 1
@@ -89,14 +89,28 @@ def refused_as(message: str) -> WrapValidator:
     return WrapValidator(wrap)
 
 
-def listed(*, not_a_list: str, max_items: int, too_many: str) -> WrapValidator:
+def obeys(rule: Callable[[Any], str | None]) -> AfterValidator:
+    """Refuse the annotated field with the problem `rule` finds in its value, if any."""
+
+    def check(value: Any) -> Any:
+        problem = rule(value)
+        if problem:
+            raise PydanticCustomError("rule", problem)
+        return value
+
+    return AfterValidator(check)
+
+
+def listed(
+    *, not_a_list: str, max_items: int, too_many: str, null_is_absent: bool = True
+) -> WrapValidator:
     """A list refused as a whole, not item by item, when it is no list or far too long.
 
-    `null` stands for an absent list.
+    With `null_is_absent`, `null` stands for an absent list.
     """
 
     def wrap(value: Any, handler: Callable[[Any], Any]) -> Any:
-        if value is None:
+        if value is None and null_is_absent:
             return None
         if not isinstance(value, list):
             raise PydanticCustomError("not_a_list", not_a_list)
@@ -121,23 +135,41 @@ Amount = _amount(0, BIGINT_MAX, "int64")
 Quantity = _amount(1, INT32_MAX, "int32")
 
 
+# The same rule as `text_problem`, for the OpenAPI document: no NUL, no bidi control,
+# and (when required) something besides white space.
+_FORBIDDEN = "\\u0000" + "".join(f"\\u{ord(c):04x}" for c in sorted(BIDI_CONTROLS))
+_TEXT_PATTERN = f"^[^{_FORBIDDEN}]*$"
+_REQUIRED_TEXT_PATTERN = f"^[^{_FORBIDDEN}]*[^{_FORBIDDEN}\\s][^{_FORBIDDEN}]*$"
+
+
+def text_pattern(*, required: bool) -> str:
+    """The regular expression the OpenAPI document gives for a `Text` field."""
+    return _REQUIRED_TEXT_PATTERN if required else _TEXT_PATTERN
+
+
 def Text(max_length: int, *, required: bool = False) -> Any:  # noqa: N802 (a type factory)
     """A string, trimmed, at most `max_length` characters, free of NUL and bidi controls."""
+    pattern = text_pattern(required=required)
     return Annotated[
         str,
-        Field(strict=True, min_length=1 if required else 0, max_length=max_length),
+        Field(
+            strict=True,
+            min_length=1 if required else 0,
+            max_length=max_length,
+            json_schema_extra={"pattern": pattern},
+        ),
         WrapValidator(_checked_text),
     ]
 
 
-def _path(location: tuple[str | int, ...]) -> str:
+def _path(location: tuple[str | int, ...], root: str) -> str:
     path = ""
     for part in location:
         if isinstance(part, int):
             path += f"[{part}]"
         else:
             path += f".{part}" if path else part
-    return path or "body"
+    return path or root
 
 
 def echoed(name: str) -> str:
@@ -168,8 +200,13 @@ def _is_object_at(source: Any, location: tuple[str | int, ...]) -> bool:
     return isinstance(source, dict)
 
 
-def field_errors(error: ValidationError, source: Any = None) -> dict[str, list[str]]:
-    """Each refused field of `source`, named as sent (`products[1].quantity`), with messages."""
+def field_errors(
+    error: ValidationError, source: Any = None, *, root: str = "body"
+) -> dict[str, list[str]]:
+    """Each refused field of `source`, named as sent (`products[1].quantity`), with messages.
+
+    A refusal of `source` as a whole is named `root`.
+    """
     fields: dict[str, list[str]] = {}
     for detail in error.errors(include_url=False):
         location = tuple(detail["loc"])
@@ -182,7 +219,7 @@ def field_errors(error: ValidationError, source: Any = None) -> dict[str, list[s
                 (*location, echoed(detail["input"])),
                 [_MESSAGES["extra_forbidden"]],
             )
-        fields.setdefault(_path(location), []).extend(messages)
+        fields.setdefault(_path(location, root), []).extend(messages)
     return fields
 
 

@@ -247,7 +247,7 @@ def test_it_refuses_an_order_in_the_future(partner_client, claim_click):
             },
         ),
         ("an unknown field", {"shopper": "x"}, {"shopper": ["is not a known field"]}),
-        ("a missing order number", {"orderNumber": None}, {"orderNumber": ["must be a string"]}),
+        ("a missing order number", {"orderNumber": None}, {"orderNumber": ["is required"]}),
     ],
 )
 def test_it_refuses_a_malformed_claim_naming_the_field(

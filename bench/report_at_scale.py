@@ -3,7 +3,8 @@
 Besides the query as shipped (bounded by the UUIDv7 key range as well), it runs the same
 query without that range, which is what a covering index of the counted clicks would serve.
 With the argument `partner-stats` it times the partner stats of the last 30 days instead
-(`GET /api/v2/partner/stats`: the partner's click counts and conversion figures).
+(`GET /api/v2/partner/stats`: the partner's click counts and conversion figures), counted
+from the clicks' index; with `partner-stats rolled-up`, after running the daily rollup.
 """
 
 import os
@@ -27,7 +28,9 @@ from django.db.models import Count  # noqa: E402
 from django.db.models.functions import TruncDate  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from clicks.models import ClickDay, ClickRollup  # noqa: E402
 from clicks.selectors import counted_clicks  # noqa: E402
+from clicks.services import roll_up_click_days  # noqa: E402
 from conversions.reports import (  # noqa: E402
     daily_click_counts,
     daily_conversion_figures,
@@ -94,7 +97,14 @@ def overview() -> None:
     )
 
 
-def partner_stats() -> None:
+def partner_stats(rolled_up: bool) -> None:
+    """The partner stats of the last 30 days: from the clicks' index, or after the rollup."""
+    ClickDay.objects.all().delete()
+    ClickRollup.objects.all().delete()
+    if rolled_up:
+        began = time.perf_counter()
+        days = roll_up_click_days()
+        print(f"== roll_up_clicks over {days} days: {time.perf_counter() - began:.1f} s")
     partner = Partner.objects.order_by("pk").first()
     programs = list(Program.objects.order_by("name", "pk"))
     program_ids = [program.pk for program in programs]
@@ -129,4 +139,7 @@ def partner_stats() -> None:
 
 
 if __name__ == "__main__":
-    partner_stats() if sys.argv[1:] == ["partner-stats"] else overview()
+    if sys.argv[1:2] == ["partner-stats"]:
+        partner_stats(rolled_up=sys.argv[2:] == ["rolled-up"])
+    else:
+        overview()

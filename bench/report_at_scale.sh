@@ -59,6 +59,9 @@ echo "== partner stats (GET /api/v2/partner/stats), as shipped: click_partner_cr
 "${PSQL[@]}" -d "${DB}" -Atc "SELECT 'index size: ' || pg_size_pretty(pg_relation_size('click_partner_created_cover'))"
 PYTHONPATH=. .venv/bin/python bench/report_at_scale.py partner-stats
 
+echo "== partner stats, as shipped, once roll_up_clicks has run (finished days from ClickDay)"
+PYTHONPATH=. .venv/bin/python bench/report_at_scale.py partner-stats rolled-up
+
 echo "== partner stats, baseline: the plain (partner_id, created_at) index it replaced"
 "${PSQL[@]}" -d "${DB}" -c "DROP INDEX click_partner_created_cover" \
     -c "CREATE INDEX click_partner_created ON clicks_click (partner_id, created_at)" \

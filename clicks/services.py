@@ -3,12 +3,12 @@
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
 from django.core.exceptions import DisallowedRedirect
-from django.db import IntegrityError
-from django.db.models import Exists, F, Max, OuterRef
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Exists, F, Max, OuterRef
 from django.utils import timezone
 from django.utils.encoding import iri_to_uri
 
@@ -16,8 +16,15 @@ from django.utils.encoding import iri_to_uri
 # through the fast path's INSERT. Both import each other as modules, so either may be
 # imported first.
 from clicks import fast_path
-from clicks.models import REF_MAX_LENGTH, URL_MAX_LENGTH, USER_AGENT_MAX_LENGTH, Click
-from clicks.selectors import ClickRoute, click_route
+from clicks.models import (
+    REF_MAX_LENGTH,
+    URL_MAX_LENGTH,
+    USER_AGENT_MAX_LENGTH,
+    Click,
+    ClickDay,
+    ClickRollup,
+)
+from clicks.selectors import ClickRoute, click_route, counted_clicks, rolled_up_through
 from conversions.models import Claim, Conversion
 from retrack.lib.database import once_more_on_a_fresh_connection
 from retrack.lib.urls import allowed_http_url, with_query_parameters
@@ -247,3 +254,66 @@ def prune_clicks_before(moment: datetime, batch_size: int = 1000) -> int:
         unreferenced = Click.objects.filter(uuid__in=batch).exclude(Exists(referenced))
         _, per_model = unreferenced.exclude(Exists(claimed)).delete()
         deleted += per_model.get(Click._meta.label, 0)
+
+
+# A day is rolled up this long after it ends: a click stamped just before midnight may
+# still be committing at midnight.
+ROLLUP_MARGIN = timedelta(minutes=10)
+
+
+def roll_up_click_days(now: datetime | None = None) -> int:
+    """Count each finished UTC day's clicks (bots apart) per partner and program into ClickDay.
+
+    Days are rolled in order after `ClickRollup.last_day` (from the first click's day on the
+    first run), each in its own short transaction that writes the day's rows (an upsert, so
+    a rerun rewrites the same counts) and moves `last_day`: the job can be stopped and run
+    again at any time. Returns how many days it rolled up.
+    """
+    now = now or timezone.now()
+    last_finished = (now - ROLLUP_MARGIN).date() - timedelta(days=1)
+    day = _first_day_to_roll_up()
+    rolled = 0
+    while day is not None and day <= last_finished:
+        since = datetime.combine(day, datetime.min.time(), tzinfo=UTC)
+        until = since + timedelta(days=1)
+        counts = (
+            counted_clicks()
+            .filter(
+                created_at__gte=since,
+                created_at__lt=until,
+                uuid__gte=uuid7_floor(int((since - timedelta(hours=1)).timestamp() * 1000)),
+                uuid__lt=uuid7_floor(int((until + timedelta(hours=1)).timestamp() * 1000)),
+            )
+            .values("partner_id", "program_id")
+            .annotate(number=Count("*"))
+            .order_by()
+        )
+        rows = [
+            ClickDay(
+                partner_id=row["partner_id"],
+                program_id=row["program_id"],
+                day=day,
+                clicks=row["number"],
+            )
+            for row in counts
+        ]
+        with transaction.atomic():
+            ClickDay.objects.bulk_create(
+                rows,
+                update_conflicts=True,
+                unique_fields=["partner", "day", "program"],
+                update_fields=["clicks"],
+            )
+            ClickRollup.objects.update_or_create(pk=1, defaults={"last_day": day})
+        rolled += 1
+        day += timedelta(days=1)
+    return rolled
+
+
+def _first_day_to_roll_up() -> date | None:
+    last_day = rolled_up_through()
+    if last_day is not None:
+        return last_day + timedelta(days=1)
+    # The primary key is time-ordered: the first click is the first in its index.
+    first = Click.objects.order_by("uuid").values_list("created_at", flat=True).first()
+    return first.astimezone(UTC).date() if first else None

@@ -15,7 +15,8 @@ from uuid import UUID
 from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import TruncDate
 
-from clicks.selectors import counted_clicks
+from clicks.models import ClickDay
+from clicks.selectors import counted_clicks, rolled_up_through
 from conversions.models import Conversion, ConversionStatus
 from retrack.lib.uuids import uuid7_floor
 from stores.models import EventKind, Program
@@ -222,11 +223,12 @@ class PartnerDay:
 def partner_daily_click_counts(
     partner_id: int, program_ids: list[int], since: datetime, until: datetime
 ) -> QuerySet:
-    """The partner's counted clicks per (program, UTC day) in [since, until).
+    """The partner's counted clicks per (program, UTC day) in [since, until), from the clicks.
 
-    Served from `click_partner_created_cover` alone (an index-only scan: it holds program_id and
-    is_bot besides its keys), so it reads the index entries of the period's clicks of this
-    partner and no table page, however big the table.
+    Served from `click_partner_created_cover` alone (an index-only scan: it holds
+    program_id and is_bot besides its keys), so it reads the index entries of the period's
+    clicks of this partner and no table page. The stats use it only for the days the
+    rollup (`ClickDay`) does not hold yet: today, and any day before its next run.
     """
     return (
         counted_clicks()
@@ -241,6 +243,30 @@ def partner_daily_click_counts(
         .annotate(number=Count("*"))
         .order_by()
     )
+
+
+def partner_click_counts(
+    partner_id: int, program_ids: list[int], start: date, end: date
+) -> dict[tuple[int, date], int]:
+    """Counted clicks per (program, day), `start`-`end`: rolled-up days read from ClickDay
+    (at most programs × days rows), the rest counted from the clicks' index."""
+    counts: dict[tuple[int, date], int] = {}
+    rolled_through = rolled_up_through()
+    live_from = start
+    if rolled_through is not None and rolled_through >= start:
+        for row in ClickDay.objects.filter(
+            partner_id=partner_id,
+            program_id__in=program_ids,
+            day__gte=start,
+            day__lte=min(end, rolled_through),
+        ).values("program_id", "day", "clicks"):
+            counts[(row["program_id"], row["day"])] = row["clicks"]
+        live_from = rolled_through + timedelta(days=1)
+    if live_from <= end:
+        since, until = period_bounds(live_from, end)
+        for row in partner_daily_click_counts(partner_id, program_ids, since, until):
+            counts[(row["program_id"], row["day"])] = row["number"]
+    return counts
 
 
 def partner_daily_conversion_figures(
@@ -271,10 +297,7 @@ def partner_daily_stats(
         raise ValueError(f"stats cover 1 to {MAX_REPORT_DAYS} days")
     since, until = period_bounds(start, end)
     program_ids = [program.pk for program in programs]
-    clicks = {
-        (row["program_id"], row["day"]): row["number"]
-        for row in partner_daily_click_counts(partner_id, program_ids, since, until)
-    }
+    clicks = partner_click_counts(partner_id, program_ids, start, end)
     conversions: dict[tuple[int, date], int] = {}
     commission: dict[tuple[int, date], dict[str, int]] = {}
     for row in partner_daily_conversion_figures(partner_id, program_ids, since, until):

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
-from conversions.models import Conversion, ConversionStatus, ProductLine
+from conversions.models import ChangeAction, Conversion, ConversionStatus, ProductLine
 from stores.models import EventKind
 
 
@@ -20,6 +20,24 @@ def conversions_with_relations() -> QuerySet[Conversion]:
     ).prefetch_related(
         Prefetch("lines", queryset=ProductLine.objects.select_related("event").order_by("position"))
     )
+
+
+# What each action means to a partner (contract section 6, `change_type`). An action added
+# later that is not listed reads as `amended`: the conversion changed, nothing was decided.
+_CHANGE_TYPES = {
+    ChangeAction.CREATED: "created",
+    ChangeAction.AMENDED: "amended",
+    ChangeAction.APPROVED: "approved",
+    ChangeAction.REJECTED: "rejected",
+}
+
+
+CHANGE_TYPES = sorted(set(_CHANGE_TYPES.values()))
+
+
+def change_type(action: ChangeAction | str) -> str:
+    """The feed's and webhooks' `change_type` of a change with this action."""
+    return _CHANGE_TYPES.get(action, "amended")
 
 
 def auto_approve_at(conversion: Conversion) -> datetime | None:

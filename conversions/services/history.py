@@ -6,7 +6,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from conversions.models import ChangeAction, ChangeCounter, Conversion, ConversionChange
-from conversions.selectors import conversion_document, conversions_with_relations
+from conversions.selectors import change_type, conversion_document, conversions_with_relations
+from partners.webhooks.services import record_conversion_change_deliveries
 
 # An upsert, so that a counter row lost to `manage.py flush` (or a test's) is remade.
 _NEXT_SEQUENCE_SQL = (
@@ -14,24 +15,6 @@ _NEXT_SEQUENCE_SQL = (
     "ON CONFLICT (id) DO UPDATE SET last_sequence = counter.last_sequence + 1 "
     "RETURNING last_sequence"
 )
-
-
-# What each action means to a partner (contract section 6, `change_type`). An action added
-# later that is not listed reads as `amended`: the conversion changed, nothing was decided.
-_CHANGE_TYPES = {
-    ChangeAction.CREATED: "created",
-    ChangeAction.AMENDED: "amended",
-    ChangeAction.APPROVED: "approved",
-    ChangeAction.REJECTED: "rejected",
-}
-
-
-CHANGE_TYPES = sorted(set(_CHANGE_TYPES.values()))
-
-
-def change_type(action: ChangeAction | str) -> str:
-    """The feed's and webhooks' `change_type` of a change with this action."""
-    return _CHANGE_TYPES.get(action, "amended")
 
 
 def next_change_sequence() -> int:
@@ -79,7 +62,7 @@ def record_change(
     snapshot["change"] = next_change_sequence()
     snapshot["change_type"] = change_type(action)
     # The change holds the freshly read conversion, relations loaded, for callers to answer.
-    return ConversionChange.objects.create(
+    change = ConversionChange.objects.create(
         conversion=fresh,
         partner_id=conversion.partner_id,
         sequence=snapshot["change"],
@@ -90,3 +73,6 @@ def record_change(
         snapshot=snapshot,
         created_at=timezone.now(),
     )
+    # The webhook outbox: its deliveries commit with the change, or not at all.
+    record_conversion_change_deliveries(change)
+    return change

@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from clicks.selectors import tracking_link
 from conversions.api.serializers import ConversionDocument, NamedReference
-from conversions.services.history import CHANGE_TYPES
+from conversions.selectors import CHANGE_TYPES
 from partners.selectors import FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT
 from retrack.lib.validation import BIGINT_MAX
 from stores.models import Event, Program, Store
@@ -162,3 +162,43 @@ class StatsRowSerializer(serializers.Serializer):
 
 class StatsSerializer(serializers.Serializer):
     data = StatsRowSerializer(many=True, help_text="Oldest day first; each program every day.")
+
+
+class WebhookEndpointSerializer(serializers.Serializer):
+    uuid = serializers.UUIDField()
+    url = serializers.CharField()
+    description = serializers.CharField()
+    active = serializers.BooleanField(
+        help_text="False once deactivated after 3 days of failed deliveries."
+    )
+    created_at = serializers.DateTimeField()
+
+
+class NewWebhookEndpointSerializer(WebhookEndpointSerializer):
+    secret = serializers.CharField(
+        help_text="The signing secret (`whsec_…`), shown in this answer only: keep it."
+    )
+
+
+class WebhookEndpointEnvelope(serializers.Serializer):
+    data = NewWebhookEndpointSerializer()
+
+
+class WebhookEndpointListSerializer(serializers.Serializer):
+    data = WebhookEndpointSerializer(many=True)
+
+
+class WebhookDeliverySerializer(serializers.Serializer):
+    event_id = serializers.UUIDField(
+        help_text="The `webhook-id` header: the same on every attempt."
+    )
+    type = serializers.CharField(source="event_type", help_text="e.g. `conversion.approved`.")
+    status = serializers.ChoiceField(choices=["pending", "delivered", "failed"])
+    attempts = serializers.IntegerField()
+    last_status_code = serializers.IntegerField(allow_null=True)
+    last_attempt_at = serializers.DateTimeField(allow_null=True)
+    next_attempt_at = serializers.DateTimeField(allow_null=True)
+
+
+class WebhookDeliveryListSerializer(serializers.Serializer):
+    data = WebhookDeliverySerializer(many=True, help_text="The latest deliveries, newest first.")

@@ -12,4 +12,11 @@ urlpatterns = [
     path("claims/<uuid:uuid>", claim_views.PartnerClaimDetailView.as_view(), name="claim-detail"),
     path("stats", views.StatsView.as_view(), name="stats"),
     path("programs", views.ProgramListView.as_view(), name="programs"),
+    path("webhooks", views.WebhookEndpointListView.as_view(), name="webhooks"),
+    path("webhooks/<uuid:endpoint_uuid>", views.WebhookEndpointView.as_view(), name="webhook"),
+    path(
+        "webhooks/<uuid:endpoint_uuid>/deliveries",
+        views.WebhookDeliveryListView.as_view(),
+        name="webhook-deliveries",
+    ),
 ]

@@ -110,20 +110,21 @@ _ANSWERS = {
 }
 
 
-# Checked against a real server in tests/api/test_claim_examples.py (a partner files first).
+# Checked against a real server in tests/api/test_claim_examples.py (a partner files the
+# claim first; its own example, on the partner API, is checked there too).
 CLAIM_EXAMPLES = {
-    ("/api/v2/partner/claims", "post", "AMissedOrder"),
     ("/api/v2/claims/{uuid}", "patch", "Accept"),
     ("/api/v2/claims/{uuid}", "patch", "Decline"),
 }
 
 
 def test_every_request_example_is_checked_here(document):
+    # The partner API's (webhook registration) is checked in tests/partners.
     documented = {
         (path, method, name)
         for path, operations in document["paths"].items()
         for method, operation in operations.items()
-        if "requestBody" in operation
+        if "requestBody" in operation and not path.startswith("/api/v2/partner/")
         for name in _request_examples(operation)
     }
 

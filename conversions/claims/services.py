@@ -9,8 +9,9 @@ answers the stored claim, and a different one for the same order is refused.
 Accepting records the conversion through the one recording path (`record_conversion`,
 source `claim`, which is not bound by the attribution window) and marks the claim accepted
 in the same transaction; declining needs a reason. Each change gives the claim a new
-sequence number from the conversion feed's counter, the claim's last write, so the
-partner's claim list never skips a decision. Every change is kept in the claim's history.
+sequence number from the conversion feed's counter inside its transaction, so the
+partner's claim list never skips a decision; a decision is also pushed to the partner's
+webhooks (`claim.accepted`, `claim.declined`). Every change is kept in the claim's history.
 """
 
 import hashlib
@@ -25,12 +26,18 @@ from django.utils import timezone
 from clicks.models import Click
 from conversions.claims.models import Claim, ClaimChange, ClaimChangeAction, ClaimStatus
 from conversions.claims.payloads import ClaimInput, parse_claim, parse_claim_decision
-from conversions.claims.selectors import claims_with_relations, tracked_conversion
+from conversions.claims.selectors import (
+    claim_document,
+    claims_with_relations,
+    tracked_conversion,
+)
 from conversions.models import Conversion, ConversionSource
 from conversions.refusals import ConversionRefused, invalid
 from conversions.services.history import next_change_sequence
 from conversions.services.recording import record_conversion
 from partners.models import Partner
+from partners.webhooks.events import claim_decision_event
+from partners.webhooks.services import record_webhook_event
 from stores.models import EventKind
 
 # A shopper's clock and the partner's may disagree a little about "now".
@@ -170,7 +177,6 @@ def _apply_decision(
         },
         created_at=now,
     )
-    # The new sequence is the last write: the partner's list sees the decision in order.
     Claim.objects.filter(pk=claim.pk).update(
         status=status,
         decision_reason=reason,
@@ -178,6 +184,10 @@ def _apply_decision(
         updated_at=now,
         sequence=next_change_sequence(),
     )
+    # Pushed to the partner's webhooks (contract section 9) from the same transaction, so
+    # the deliveries exist exactly when the decision does.
+    decided = claim_document(claims_with_relations().get(pk=claim.pk))
+    record_webhook_event(claim.partner_id, claim_decision_event(decided, now))
 
 
 def _claimable_click(partner: Partner, data: ClaimInput) -> Click:

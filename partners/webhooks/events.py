@@ -48,3 +48,17 @@ def conversion_change_event(change: ConversionChange) -> WebhookEvent | None:
         timestamp=change.created_at,
         data=change.snapshot,
     )
+
+
+def claim_decision_event(claim: dict[str, Any], decided_at: datetime) -> WebhookEvent:
+    """The event announcing a claim's decision: `claim.accepted` or `claim.declined`.
+
+    `claim` is the claim as the partner API shows it (`claim_document`); its `change`
+    number identifies the decision, so the event id is the same on every attempt.
+    """
+    return WebhookEvent(
+        event_id=uuid.uuid5(_EVENT_NAMESPACE, f"claim-change:{claim['change']}"),
+        type=f"claim.{claim['status']}",
+        timestamp=decided_at,
+        data=claim,
+    )

@@ -1,5 +1,6 @@
 """The store decides a claim (contract section 10); the partner follows claims and its feed."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -8,10 +9,12 @@ from rest_framework.test import APIClient
 
 from conversions.claims.models import Claim, ClaimChange
 from conversions.models import Conversion, ConversionChange
+from partners.models import WebhookDelivery
 from stores.services import issue_store_token
 from tests.conversions.claim_helpers import claim_payload, lead_claim_payload, stored_counts
 from tests.factories import ClickFactory, ConversionFactory, ProgramFactory, StoreFactory
 from tests.partners.helpers import client_for
+from tests.partners.webhooks import endpoint_for
 
 pytestmark = pytest.mark.django_db
 
@@ -290,3 +293,20 @@ def test_a_feed_cursor_is_not_a_claims_cursor(partner_client, claim_click):
 
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "cursor_invalid"
+
+
+def test_a_decision_is_pushed_to_the_partners_webhooks(partner_client, store_client, claim_click):
+    endpoint, _ = endpoint_for(claim_click.partner, "https://93.184.215.14/hooks")
+    claim = _filed(partner_client, claim_payload(claim_click))
+    assert WebhookDelivery.objects.count() == 0
+
+    _decide(store_client, claim, {"status": "declined", "reason": "Returned in full."})
+
+    delivery = WebhookDelivery.objects.get(endpoint=endpoint)
+    body = json.loads(delivery.body)
+    shown = partner_client.get(f"/api/v2/partner/claims/{claim['uuid']}").json()["data"]
+    assert (delivery.event_type, body["type"], body["data"]) == (
+        "claim.declined",
+        "claim.declined",
+        shown,
+    )

@@ -12,14 +12,14 @@ import psycopg
 from django.db import IntegrityError, InterfaceError, OperationalError, connections, router
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorWrapper
-from django.db.models import BooleanField, CharField, Exists, ForeignKey, Max, OuterRef
+from django.db.models import BooleanField, CharField, Exists, ForeignKey, Max, OuterRef, Q
 from django.utils import timezone
 
 from clicks.models import REF_MAX_LENGTH, URL_MAX_LENGTH, USER_AGENT_MAX_LENGTH, Click
 from clicks.selectors import ClickRoute, click_route
 from conversions.models import Conversion
 from retrack.lib.urls import allowed_http_url, with_query_parameters
-from retrack.lib.uuids import uuid7, uuid7_floor
+from retrack.lib.uuids import created_between, uuid7
 from retrack.lib.visitors import coarse_user_agent, mask_ip
 from stores.models import Program, ProgramStatus
 
@@ -225,19 +225,20 @@ def _location(route: ClickRoute, click_uuid: UUID, target: str) -> str:
     return with_query_parameters(target, {"click": str(click_uuid)})
 
 
-def _uuid_bound(moment: datetime) -> UUID:
-    return uuid7_floor(int(moment.timestamp() * 1000))
+def _made_before(moment: datetime) -> Q:
+    # No margin: a retention job should not read the next hour's clicks only to skip them,
+    # and a click it misses (its UUIDv7 later than its created_at) is done on the next run.
+    return created_between(until=moment, margin=timedelta(0))
 
 
 def anonymize_clicks_before(moment: datetime, batch_size: int = 1000) -> int:
     """Cut the IP address and reduce the user agent of clicks made before `moment`; how many."""
-    bound = _uuid_bound(moment)
     anonymized = 0
     while True:
         # The partial index click_to_anonymize holds only the rows still to do, so every
         # batch starts at the oldest of them without reading the part already done.
         batch = list(
-            Click.objects.filter(is_anonymized=False, uuid__lt=bound, created_at__lt=moment)
+            Click.objects.filter(_made_before(moment), is_anonymized=False)
             .order_by("uuid")
             .only("uuid", "ip_address", "browser")[:batch_size]
         )
@@ -270,12 +271,11 @@ def prune_clicks_before(moment: datetime, batch_size: int = 1000) -> int:
             "that would delete clicks that can still convert: a program attributes "
             f"conversions to clicks up to {window.days} days old"
         )
-    bound = _uuid_bound(moment)
     referenced = Conversion.objects.filter(click=OuterRef("pk"))
     deleted = 0
     after: UUID | None = None
     while True:
-        candidates = Click.objects.filter(uuid__lt=bound, created_at__lt=moment)
+        candidates = Click.objects.filter(_made_before(moment))
         if after is not None:
             candidates = candidates.filter(uuid__gt=after)
         batch = list(candidates.order_by("uuid").values_list("uuid", flat=True)[:batch_size])

@@ -4,7 +4,7 @@ from django.contrib import admin
 
 from partners.models import Admission, Partner, PartnerToken
 from partners.services import issue_partner_token, revoke_partner_token
-from retrack.admin_tools import TokenAdmin, TokenInline, token_issue_link
+from retrack.admin.tokens import TokenAdmin, TokenInline, token_issue_link
 
 
 class PartnerAdmissionInline(admin.TabularInline):

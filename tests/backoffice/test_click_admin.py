@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from clicks.models import Click
-from retrack.admin_tools import CappedCountPaginator
+from retrack.admin.pages import CappedCountPaginator
 from tests.backoffice.helpers import listed, uuid7_at
 from tests.factories import ClickFactory, ConversionFactory, PartnerFactory, ProgramFactory
 

@@ -14,14 +14,12 @@ _lock = threading.Lock()
 _last_millis = 0
 _last_counter = 0
 
-# The spellings of a UUID people write: 8-4-4-4-12 hex digits, or 32 in a row, in either
-# case, optionally in braces and after `urn:uuid:`. Checked before uuid.UUID(), which on its
-# own also reads padding, `0x`, `+`, underscores and non-ASCII digits. (Explicit character
-# classes rather than re.IGNORECASE, which makes the match three times slower.)
+# A UUID as RFC 9562 writes it and Retrack hands it out: 8-4-4-4-12 hex digits, in either
+# case. Checked before uuid.UUID(), which on its own also reads braces, `urn:uuid:`, padding,
+# `0x`, `+`, underscores, non-ASCII digits and hyphens anywhere. (Explicit character classes
+# rather than re.IGNORECASE, which makes the match three times slower.)
 _UUID_TEXT = re.compile(
-    r"(?:urn:uuid:)?(\{)?"
-    r"[0-9a-fA-F]{8}(-?)[0-9a-fA-F]{4}\2[0-9a-fA-F]{4}\2[0-9a-fA-F]{4}\2[0-9a-fA-F]{12}"
-    r"(?(1)\})"
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 )
 # A row's UUIDv7 is made in the same instant as its created_at (a few milliseconds later when
 # many are made at once, more if the clock stepped back); this margin only widens the key

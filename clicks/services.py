@@ -19,12 +19,11 @@ from clicks.models import REF_MAX_LENGTH, URL_MAX_LENGTH, USER_AGENT_MAX_LENGTH,
 from clicks.selectors import ClickRoute, click_route
 from conversions.models import Conversion
 from retrack.lib.urls import allowed_http_url, with_query_parameters
-from retrack.lib.uuids import created_between, uuid7
+from retrack.lib.uuids import created_between, parse_uuid, uuid7
 from retrack.lib.visitors import coarse_user_agent, mask_ip
 from stores.models import Program, ProgramStatus
 
 REF_PARAMETERS = ("ref", "ref2", "ref3")
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 # Control characters, and the replacement character that stands for bytes that were not
 # UTF-8: a ref is stored exactly as the partner sent it, or not at all.
 _REF_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f\ufffd]")
@@ -187,9 +186,7 @@ def _insert_statement(alias: str) -> tuple[str, list[tuple[str, Callable | None]
 
 def _uuid_parameter(parameters: Mapping[str, Sequence[str]], name: str) -> UUID | None:
     values = parameters.get(name) or ()
-    if len(values) != 1 or not _UUID.match(values[0]):
-        return None
-    return UUID(values[0])
+    return parse_uuid(values[0]) if len(values) == 1 else None
 
 
 def _ref_parameter(parameters: Mapping[str, Sequence[str]], name: str) -> str:

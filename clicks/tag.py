@@ -24,6 +24,7 @@ from clicks.models import Click
 from conversions.models import Conversion, ConversionSource
 from conversions.services import ConversionRefused, record_lead, record_transaction
 from retrack.lib.urls import allowed_http_url
+from retrack.lib.uuids import parse_uuid
 
 logger = logging.getLogger("retrack.tag")
 
@@ -56,10 +57,10 @@ class TagReport:
 def _parse_click(value: Any) -> uuid.UUID:
     if not isinstance(value, str):
         raise TagRefused("click is missing or not a string")
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise TagRefused("click is not a UUID") from None
+    click = parse_uuid(value)
+    if click is None:
+        raise TagRefused("click is not a UUID")
+    return click
 
 
 def _parse_kind(value: Any) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 
 from conversions.models import REFERENCE_MAX_LENGTH
 from conversions.refusals import invalid
+from retrack.lib.uuids import parse_uuid
 
 BIGINT_MAX = 2**63 - 1
 QUANTITY_MAX = 2**31 - 1
@@ -180,13 +181,10 @@ def _uuid(data: dict, key: str, path: str, errors: _Errors) -> uuid.UUID | None:
     if not isinstance(value, str):
         errors.add(field, "must be a UUID string")
         return None
-    try:
-        if len(value) > 45:
-            raise ValueError(value)
-        return uuid.UUID(value)
-    except ValueError:
+    parsed = parse_uuid(value)
+    if parsed is None:
         errors.add(field, "must be a UUID")
-        return None
+    return parsed
 
 
 def _currency(data: dict, errors: _Errors) -> str | None:

@@ -17,14 +17,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from conversions.api import docs
-from conversions.models import Conversion
+from conversions.models import Conversion, ConversionSource
 from conversions.selectors import conversion_document, conversions_with_relations
 from conversions.services import (
     ConversionRefused,
     amend_lead,
     amend_transaction,
-    record_lead_document,
-    record_transaction_document,
+    record_conversion,
 )
 from retrack.api.authentication import IsStoreClient
 from retrack.api.errors import ApiError
@@ -96,16 +95,18 @@ class StoreApiView(APIView):
             raise ApiError("not_found", "No such conversion.", status.HTTP_404_NOT_FOUND)
         return Response({"data": conversion_document(found[0])})
 
-    def create(self, request: Request, record) -> Response:
+    def create(self, request: Request) -> Response:
         try:
-            document, created = record(
+            recorded = record_conversion(
+                self.kind,
                 _json_body(request),
+                source=ConversionSource.API,
                 store=self.store,
                 idempotency_key=request.headers.get("Idempotency-Key"),
             )
         except ConversionRefused as refusal:
             raise _api_error(refusal) from None
-        return self.respond(document, created)
+        return self.respond(recorded.document, recorded.created)
 
 
 def _uuid_or_nothing(text: str) -> list[UUID]:
@@ -138,7 +139,7 @@ class TransactionsView(StoreApiView):
 
     @extend_schema(**docs.CREATE_TRANSACTION)
     def post(self, request: Request) -> Response:
-        return self.create(request, record_transaction_document)
+        return self.create(request)
 
     @extend_schema(**docs.FIND_TRANSACTION)
     def get(self, request: Request) -> Response:
@@ -153,7 +154,7 @@ class LeadsView(StoreApiView):
 
     @extend_schema(**docs.CREATE_LEAD)
     def post(self, request: Request) -> Response:
-        return self.create(request, record_lead_document)
+        return self.create(request)
 
     @extend_schema(**docs.FIND_LEAD)
     def get(self, request: Request) -> Response:

@@ -7,6 +7,7 @@ from django.test.client import Client, ClientHandler
 from clicks.selectors import forget_click_routes
 from retrack.handlers import TRACKING_LINK_PATH
 from retrack.wsgi import application
+from tests.shop import Shop, create_shop
 from tests.wsgi import serve
 
 
@@ -58,3 +59,9 @@ def client():
     client = Client()
     client.handler = ProductionRoutingHandler(enforce_csrf_checks=False)
     return client
+
+
+@pytest.fixture
+def shop(db) -> Shop:
+    """Awesome Store's Swedish program, its events and a click (see tests/shop.py)."""
+    return create_shop()

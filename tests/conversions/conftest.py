@@ -1,35 +1,9 @@
-"""A store with one program, its events and a fresh click, as most conversion tests need."""
-
-from decimal import Decimal
+"""The shop's store token and an API client carrying it, as most conversion tests need."""
 
 import pytest
 from rest_framework.test import APIClient
 
 from stores.services import issue_store_token
-from tests.conversions.helpers import Shop
-from tests.factories import (
-    ClickFactory,
-    EventFactory,
-    LeadEventFactory,
-    PartnerFactory,
-    ProgramFactory,
-    StoreFactory,
-)
-
-
-@pytest.fixture
-def shop(db) -> Shop:
-    store = StoreFactory(name="Awesome Store")
-    program = ProgramFactory(store=store, name="Awesome Store SE", currency="SEK")
-    return Shop(
-        store=store,
-        program=program,
-        shoes=EventFactory(program=program, name="Shoes", percent=Decimal("8")),
-        socks=EventFactory(program=program, name="Socks", percent=Decimal("12.5")),
-        gift_card=EventFactory(program=program, name="Gift card", percent=None, fixed_amount=500),
-        newsletter=LeadEventFactory(program=program, name="Newsletter", fixed_amount=4000),
-        click=ClickFactory(program=program, partner=PartnerFactory(name="Refunder SE")),
-    )
 
 
 @pytest.fixture

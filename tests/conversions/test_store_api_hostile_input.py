@@ -9,7 +9,7 @@ from django.conf import settings
 from conversions.models import Conversion, ConversionChange
 from retrack.api.errors import ApiError
 from retrack.api.parsers import JSONParser
-from tests.conversions.helpers import transaction_payload
+from tests.shop import transaction_payload
 
 pytestmark = pytest.mark.django_db
 

@@ -258,9 +258,7 @@ def test_it_returns_100_changes_by_default_and_up_to_1000():
 
 def test_an_empty_limit_means_the_default_of_100():
     partner = PartnerFactory()
-    conversion = conversion_of(partner)
-    for _ in range(101):
-        record(conversion)
+    record_many(conversion_of(partner), 101)
 
     response = feed(client_for(partner), limit="")
 

@@ -1,10 +1,12 @@
-"""The shop most tests need (the `shop` fixture) and the README's worked example order."""
+"""The shop most tests need (the `shop` fixture) and the worked example order on it."""
 
+import copy
 from dataclasses import dataclass
 from decimal import Decimal
 from uuid import UUID
 
 from clicks.models import Click
+from conversions.api import examples
 from stores.models import Event, Program, Store
 from tests.factories import (
     ClickFactory,
@@ -45,36 +47,15 @@ def create_shop() -> Shop:
 
 
 def worked_example(click: UUID | str, shoes: UUID | str, socks: UUID | str, /, **overrides) -> dict:
-    """The README's worked example, order 692549563: 16.25 SEK incl. 3.25 VAT, a running shoe
-    (12.50) on the `shoes` event and three socks (1.25 each) on the `socks` event; `overrides`
-    replace its fields."""
-    payload = {
-        "event": str(shoes),
-        "click": str(click),
-        "orderNumber": "692549563",
-        "orderSum": 1625,
-        "vatSum": 325,
-        "currency": "SEK",
-        "products": [
-            {
-                "event": str(shoes),
-                "reference": "SKU-SHOE-42",
-                "name": "Running shoe",
-                "quantity": 1,
-                "price": 1250,
-                "vat": 250,
-            },
-            {
-                "event": str(socks),
-                "reference": "SKU-SOCK",
-                "name": "Sock",
-                "quantity": 3,
-                "price": 125,
-                "vat": 25,
-            },
-        ],
-        "voucher": "SUMMER10",
-    }
+    """The worked example the README and the OpenAPI document show (order 692549563: 16.25 SEK
+    incl. 3.25 VAT, a running shoe on the `shoes` event and three socks on the `socks` event),
+    on the given click and events; `overrides` replace its fields."""
+    payload = copy.deepcopy(examples.TRANSACTION_BODY)
+    events = {examples.SHOES: str(shoes), examples.SOCKS: str(socks)}
+    payload["click"] = str(click)
+    payload["event"] = events[payload["event"]]
+    for line in payload["products"]:
+        line["event"] = events[line["event"]]
     payload.update(overrides)
     return payload
 

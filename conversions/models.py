@@ -20,10 +20,7 @@ class ConversionSource(models.TextChoices):
     API = "api", "Store API"
     SCRIPT = "script", "Browser tag"
     PIXEL = "pixel", "Image pixel"
-
-
-# The channels a shopper's browser reports through: anyone holding a click can imitate them.
-BROWSER_SOURCES = (ConversionSource.SCRIPT, ConversionSource.PIXEL)
+    CLAIM = "claim", "Accepted claim"
 
 
 class Conversion(models.Model):
@@ -96,9 +93,13 @@ class Conversion(models.Model):
             models.CheckConstraint(
                 condition=Q(commission__gte=0), name="conversion_commission_non_negative"
             ),
+            # What the store's server reported (the API, an accepted claim) is confirmed.
             models.CheckConstraint(
-                condition=Q(confirmed=True) | ~Q(source=ConversionSource.API),
-                name="conversion_api_report_confirmed",
+                condition=(
+                    Q(confirmed=True)
+                    | ~Q(source__in=[ConversionSource.API, ConversionSource.CLAIM])
+                ),
+                name="conversion_store_report_confirmed",
             ),
         ]
         indexes = [
@@ -285,3 +286,7 @@ class ThrottleCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} @ {self.window_number}: {self.count}"
+
+
+# Claims live in their own module; imported here so that Django finds their models.
+from conversions.claims.models import Claim, ClaimChange  # noqa: E402, F401

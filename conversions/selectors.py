@@ -4,12 +4,13 @@ The store API, the partner feed (whose items are stored snapshots of this) and t
 office all show a conversion as `conversion_document` builds it.
 """
 
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
-from conversions.models import Conversion, ConversionFlag, ProductLine
-from conversions.trust import auto_approve_at
+from conversions import trust
+from conversions.models import ChangeAction, Conversion, ConversionFlag, ProductLine
 from stores.models import EventKind
 
 
@@ -41,7 +42,40 @@ def open_flags(conversion: Conversion) -> list[ConversionFlag]:
     return list(conversion.flags.filter(cleared_at__isnull=True).order_by("raised_at", "pk"))
 
 
-def _iso(moment) -> str | None:
+# What each action means to a partner (contract section 6, `change_type`). An action added
+# later that is not listed reads as `amended`: the conversion changed, nothing was decided.
+_CHANGE_TYPES = {
+    ChangeAction.CREATED: "created",
+    ChangeAction.AMENDED: "amended",
+    ChangeAction.APPROVED: "approved",
+    ChangeAction.REJECTED: "rejected",
+}
+
+
+CHANGE_TYPES = sorted(set(_CHANGE_TYPES.values()))
+
+
+def change_type(action: ChangeAction | str) -> str:
+    """The feed's and webhooks' `change_type` of a change with this action."""
+    return _CHANGE_TYPES.get(action, "amended")
+
+
+def auto_approve_at(
+    conversion: Conversion, flags: list[ConversionFlag] | None = None
+) -> datetime | None:
+    """When the auto-approval job approves this conversion unless it is rejected first.
+
+    Its program's validation period after its creation (`approve_due_conversions` takes it
+    on its first run from then on); None once approved or rejected, and while held for
+    review (`conversions.trust`). `flags`, when given, are its open flags.
+    """
+    if flags is None:
+        flags = open_flags(conversion)
+    return trust.auto_approve_at(conversion, has_open_flags=bool(flags))
+
+
+def iso_utc(moment) -> str | None:
+    """A time as the APIs write it: ISO-8601 in UTC with a Z; None stays None."""
     return moment.isoformat().replace("+00:00", "Z") if moment else None
 
 
@@ -98,9 +132,9 @@ def conversion_document(
             "event": {"uuid": str(conversion.event.uuid), "name": conversion.event.name},
             "source": str(conversion.source),
             "confirmed": conversion.confirmed,
-            "auto_approve_at": _iso(auto_approve_at(conversion, has_open_flags=bool(flags))),
-            "created_at": _iso(conversion.created_at),
-            "updated_at": _iso(conversion.updated_at),
+            "auto_approve_at": iso_utc(auto_approve_at(conversion, flags)),
+            "created_at": iso_utc(conversion.created_at),
+            "updated_at": iso_utc(conversion.updated_at),
             "click": {
                 "uuid": str(click.uuid),
                 "ref": click.ref,
@@ -111,12 +145,12 @@ def conversion_document(
                 "browser": click.browser,
                 "referer": click.referer,
                 "country": click.country,
-                "created_at": _iso(click.created_at),
+                "created_at": iso_utc(click.created_at),
             },
             "publisher": {
                 "uuid": str(conversion.partner.uuid),
                 "name": conversion.partner.name,
-                "created_at": _iso(conversion.partner.created_at),
+                "created_at": iso_utc(conversion.partner.created_at),
             },
             "advertiser": {"uuid": str(store.uuid), "name": store.name},
             "program": {"uuid": str(program.uuid), "name": program.name},
@@ -127,7 +161,7 @@ def conversion_document(
 
 def flag_document(flag: ConversionFlag) -> dict[str, Any]:
     """A flag as the store API shows it."""
-    return {"code": str(flag.code), "reason": flag.reason, "raised_at": _iso(flag.raised_at)}
+    return {"code": str(flag.code), "reason": flag.reason, "raised_at": iso_utc(flag.raised_at)}
 
 
 def store_conversion_document(

@@ -60,6 +60,8 @@ from conversions.trust import (
 from stores.models import Event, EventKind, Program, Store
 
 TAG_ACTOR = "tag"
+# What the store's server itself reported: confirmed, and refused over a program's limits.
+STORE_SOURCES = (ConversionSource.API, ConversionSource.CLAIM)
 
 
 @dataclass(frozen=True)
@@ -83,13 +85,17 @@ def record_conversion(
     source: ConversionSource,
     store: Store | None,
     idempotency_key: str | None = None,
+    actor: str | None = None,
 ) -> RecordedConversion:
     """Validate, attribute and store a transaction or a lead from the contract's payload.
 
     `payload` is the contract's camelCase body for `kind`. `store` is the store whose
     token reported it; None means the browser tag: the program is the click's and no store
-    scoping applies (the caller removes the tag body's `kind`). Raises ConversionRefused,
-    having written nothing, when the report is refused.
+    scoping applies (the caller removes the tag body's `kind`). `actor` names who reported it
+    in the history when that is not the store itself or the tag (an accepted claim). A
+    claim's conversion (`source` claim) is not bound by the attribution window: the store
+    has just accepted it. Raises ConversionRefused, having written nothing, when the report
+    is refused.
     """
     report = _parse_report(EventKind(kind), payload)
     idempotency_key = parse_idempotency_key(idempotency_key)
@@ -98,7 +104,7 @@ def record_conversion(
     fingerprint = report.fingerprint()
     now = timezone.now()
     try:
-        order_event, line_events = _attribute(report, click, now)
+        order_event, line_events = _attribute(report, click, now, source)
         commission = _commission(report, order_event, line_events)
         breaches = limit_breaches(
             program,
@@ -106,7 +112,7 @@ def record_conversion(
             quantities=[line.quantity for line in report.products],
             commission=commission.total,
         )
-        if breaches and source == ConversionSource.API:
+        if breaches and source in STORE_SOURCES:
             raise limit_exceeded_refusal(breaches)
     except ConversionRefused as refusal:
         # A replay of a stored report still answers it, e.g. after its click has expired.
@@ -116,7 +122,6 @@ def record_conversion(
         if refusal.code == "limit_exceeded" and existing.payload_fingerprint != fingerprint:
             raise  # over the limits is the answer, whatever is stored under the key
         return _replay(existing, report, fingerprint)
-    accepted = _Accepted(click, order_event, line_events, commission, store)
 
     conversion = Conversion(
         kind=report.kind,
@@ -133,13 +138,16 @@ def record_conversion(
         currency=program.currency,
         vouchers=list(report.vouchers),
         source=source,
-        confirmed=source == ConversionSource.API,
+        confirmed=source in STORE_SOURCES,
         idempotency_key=idempotency_key,
         payload_fingerprint=fingerprint,
         created_at=now,
         updated_at=now,
     )
     lines = product_lines(conversion, report.products, line_events, commission)
+    if actor is None:
+        actor = f"store:{store.name}" if store is not None else TAG_ACTOR
+    accepted = _Accepted(click, order_event, line_events, commission, store, actor)
     try:
         # The unique constraints decide, not a prior read: a replay's or a racing twin's
         # INSERT fails (after waiting for the winner to commit) and it answers the winner.
@@ -181,10 +189,7 @@ class _Accepted:
     line_events: list[Event]
     commission: Commission
     store: Store | None
-
-    @property
-    def actor(self) -> str:
-        return f"store:{self.store.name}" if self.store is not None else TAG_ACTOR
+    actor: str
 
 
 @dataclass(frozen=True)
@@ -261,10 +266,13 @@ def _lead_report(payload: Any) -> _Report:
     )
 
 
-def _attribute(report: _Report, click: Click, now: datetime) -> tuple[Event, list[Event]]:
+def _attribute(
+    report: _Report, click: Click, now: datetime, source: ConversionSource
+) -> tuple[Event, list[Event]]:
     """The report's events, once the click's age, the events and the currency are checked."""
     program = click.program
-    if click.created_at < now - timedelta(days=program.attribution_days):
+    expired = click.created_at < now - timedelta(days=program.attribution_days)
+    if expired and source != ConversionSource.CLAIM:
         raise ConversionRefused(
             422,
             "click_expired",

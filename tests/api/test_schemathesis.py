@@ -2,8 +2,6 @@
 with a store token and a partner token, get no server error and answers that match the
 document (status codes, content types, bodies)."""
 
-from decimal import Decimal
-
 import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
@@ -17,13 +15,14 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from clicks.models import Click
 from conversions.models import ConversionSource
 from conversions.services import record_conversion
 from partners.services import issue_partner_token
 from retrack.wsgi import application
 from stores.services import issue_store_token
-from tests.conversions.helpers import Shop, lead_payload, transaction_payload
-from tests.factories import AdmissionFactory, ClickFactory, EventFactory, LeadEventFactory
+from tests.factories import AdmissionFactory
+from tests.shop import create_shop, lead_payload, transaction_payload
 
 # Bounded: the whole run takes well under a minute.
 EXAMPLES_PER_OPERATION = 30
@@ -49,30 +48,21 @@ def _in_the_tests_transaction(environ, start_response):
 @pytest.fixture
 def tokens(db) -> dict[str, str]:
     """A store and a partner with conversions to find: the documented order and lead."""
-    admission = AdmissionFactory()
-    program, partner = admission.program, admission.partner
-    shop = Shop(
-        store=program.store,
-        program=program,
-        shoes=EventFactory(program=program, name="Shoes", percent=Decimal("8")),
-        socks=EventFactory(program=program, name="Socks", percent=Decimal("12.5")),
-        gift_card=EventFactory(program=program, name="Gift card", percent=None, fixed_amount=500),
-        newsletter=LeadEventFactory(program=program, name="Newsletter", fixed_amount=4000),
-        # A click just made: its conversions are flagged too_fast, so answers carry flags.
-        click=ClickFactory(program=program, partner=partner, created_at=timezone.now()),
-    )
-    store = program.store
+    shop = create_shop()
+    AdmissionFactory(program=shop.program, partner=shop.click.partner)
+    # A click just made: its conversions are flagged too_fast, so answers carry flags.
+    Click.objects.filter(pk=shop.click.pk).update(created_at=timezone.now())
     api = ConversionSource.API
-    record_conversion("transaction", transaction_payload(shop), source=api, store=store)
-    record_conversion("lead", lead_payload(shop), source=api, store=store)
+    record_conversion("transaction", transaction_payload(shop), source=api, store=shop.store)
+    record_conversion("lead", lead_payload(shop), source=api, store=shop.store)
     record_conversion(
         "transaction",
         transaction_payload(shop, orderNumber="FLAGGED-1"),
         source=ConversionSource.SCRIPT,
         store=None,
     )
-    _, store_secret = issue_store_token(store, "schemathesis")
-    _, partner_secret = issue_partner_token(partner, "schemathesis")
+    _, store_secret = issue_store_token(shop.store, "schemathesis")
+    _, partner_secret = issue_partner_token(shop.click.partner, "schemathesis")
     return {"store": store_secret, "partner": partner_secret}
 
 

@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from conversions.models import Conversion, ConversionChange, ConversionFlag, ConversionSource
 from conversions.services import record_conversion
-from tests.conversions.helpers import lead_payload, transaction_payload
 from tests.factories import ConversionFactory
+from tests.shop import lead_payload, transaction_payload
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from conversions.models import Conversion, ConversionChange, ConversionFlag
 from conversions.services import approve_due_conversions
 from stores.services import issue_store_token
-from tests.factories import AdmissionFactory, ClickFactory, EventFactory
+from tests.factories import AdmissionFactory, ClickFactory
 from tests.partners.helpers import client_for
 from tests.tag.helpers import STORE_PAGE, transaction_report
 
@@ -47,7 +47,7 @@ def _feed(shop) -> list[dict]:
 
 def test_the_gift_card_attack_leaves_a_flagged_conversion_that_is_never_auto_approved(client, shop):
     # given a gift card event paying 500 per unit, and the attack run's beacon
-    gift_card = EventFactory(program=shop.program, name="Gift card", percent=None, fixed_amount=500)
+    gift_card = shop.gift_card
     attack = {
         "kind": "transaction",
         "click": str(shop.click.uuid),
@@ -108,12 +108,12 @@ def test_the_pre_emption_attack_ends_with_the_stores_values_confirmed(client, sh
     # then the store's values replace the browser's, and the answer says it is confirmed
     assert response.status_code == 200
     data = response.json()["data"]
-    assert (data["order_sum"], data["vat_sum"], data["commission"]) == (25000, 5000, 1360)
+    assert (data["order_sum"], data["vat_sum"], data["commission"]) == (25000, 5000, 1960)
     assert (data["source"], data["confirmed"], data["flags"]) == ("script", True, [])
     conversion = Conversion.objects.get()
     assert (conversion.order_sum, conversion.commission, conversion.confirmed) == (
         25000,
-        1360,
+        1960,
         True,
     )
     assert [line.quantity for line in conversion.lines.all()] == [1, 2]
@@ -127,7 +127,7 @@ def test_the_pre_emption_attack_ends_with_the_stores_values_confirmed(client, sh
     assert {name: values for name, values in amended.changes.items() if name != "products"} == {
         "order_sum": [85000, 25000],
         "vat_sum": [17000, 5000],
-        "commission": [5200, 1360],
+        "commission": [5800, 1960],
         "confirmed": [False, True],
     }
     # the partner's latest item has the store's values

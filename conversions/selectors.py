@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
-from conversions.models import Conversion, ProductLine
+from conversions.models import Conversion, ConversionChange, ProductLine
 from stores.models import EventKind
 
 
@@ -19,6 +19,11 @@ def conversions_with_relations() -> QuerySet[Conversion]:
     ).prefetch_related(
         Prefetch("lines", queryset=ProductLine.objects.select_related("event").order_by("position"))
     )
+
+
+def partner_visible_changes() -> QuerySet[ConversionChange]:
+    """The changes partners may learn of (feed and webhooks): never a test conversion's."""
+    return ConversionChange.objects.filter(test=False)
 
 
 def _iso(moment) -> str | None:
@@ -71,6 +76,7 @@ def conversion_document(
             ],
             "event": {"uuid": str(conversion.event.uuid), "name": conversion.event.name},
             "source": str(conversion.source),
+            "test": conversion.test,
             "created_at": _iso(conversion.created_at),
             "updated_at": _iso(conversion.updated_at),
             "click": {

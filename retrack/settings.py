@@ -196,3 +196,5 @@ RETRACK_PROGRAM_CACHE_SECONDS = env.int("RETRACK_PROGRAM_CACHE_SECONDS", default
 # one click; more are answered 429 and not stored. 0 turns a limit off.
 RETRACK_TAG_RATE_PER_IP = env.int("RETRACK_TAG_RATE_PER_IP", default=120)
 RETRACK_TAG_RATE_PER_CLICK = env.int("RETRACK_TAG_RATE_PER_CLICK", default=10)
+# How many days the report log (GET /api/v2/reports) keeps an entry.
+RETRACK_REPORT_LOG_DAYS = env.int("RETRACK_REPORT_LOG_DAYS", default=30)

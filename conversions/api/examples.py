@@ -26,6 +26,7 @@ _CLICK_DOCUMENT = {
 _COMMON = {
     "event": {"uuid": SHOES, "name": "Shoes"},
     "source": "api",
+    "test": False,
     "created_at": "2026-11-20T09:30:02.511000Z",
     "updated_at": "2026-11-20T09:30:02.511000Z",
     "click": _CLICK_DOCUMENT,

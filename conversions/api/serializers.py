@@ -94,6 +94,7 @@ class ConversionDocument(serializers.Serializer):
     products = ProductLineDocument(many=True)
     event = EventReference()
     source = serializers.ChoiceField(choices=ConversionSource.choices)
+    test = serializers.BooleanField(help_text="Made on a test click (contract section 8).")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     click = ClickDocument()

@@ -57,5 +57,6 @@ def record_change(
         reason=reason,
         changes=changes or {},
         snapshot=snapshot,
+        test=conversion.test,
         created_at=timezone.now(),
     )

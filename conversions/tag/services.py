@@ -29,9 +29,8 @@ def record_tag_report(
 def _record(report: TagReport, origin: str | None, source: ConversionSource) -> ReportVerdict:
     click = Click.objects.select_related("program").filter(pk=report.click).first()
     if click is None:
-        return ReportVerdict(
-            ReportOutcome.REFUSED, 422, "click_not_found", f"The click {report.click} does not exist."
-        )
+        message = f"The click {report.click} does not exist."
+        return ReportVerdict(ReportOutcome.REFUSED, 422, "click_not_found", message)
     program = click.program
     try:
         check_page_origin(program.allowed_domains, origin)

@@ -5,10 +5,11 @@ office all show a conversion as `conversion_document` builds it.
 """
 
 from typing import Any
+from uuid import UUID
 
 from django.db.models import Prefetch, QuerySet
 
-from conversions.models import Conversion, ConversionChange, ProductLine
+from conversions.models import Conversion, ConversionChange, ProductLine, ReportLogEntry
 from stores.models import EventKind
 
 
@@ -98,6 +99,61 @@ def conversion_document(
             },
             "advertiser": {"uuid": str(store.uuid), "name": store.name},
             "program": {"uuid": str(program.uuid), "name": program.name},
+        }
+    )
+    return document
+
+
+def store_reports(
+    store_id: int,
+    *,
+    limit: int,
+    before: UUID | None = None,
+    outcome: str | None = None,
+    source: str | None = None,
+    program_uuid: UUID | None = None,
+) -> tuple[list[ReportLogEntry], bool]:
+    """A page of the store's report log, newest first, and whether older entries remain.
+
+    Entries are UUIDv7s, so "older than the cursor" is `uuid < before` on the
+    (store, uuid) index: no OFFSET, however deep the page.
+    """
+    entries = ReportLogEntry.objects.filter(store_id=store_id).select_related(
+        "program", "conversion"
+    )
+    if before is not None:
+        entries = entries.filter(uuid__lt=before)
+    if outcome:
+        entries = entries.filter(outcome=outcome)
+    if source:
+        entries = entries.filter(source=source)
+    if program_uuid is not None:
+        entries = entries.filter(program__uuid=program_uuid)
+    rows = list(entries.order_by("-uuid")[: limit + 1])
+    return rows[:limit], len(rows) > limit
+
+
+def report_document(entry: ReportLogEntry) -> dict[str, Any]:
+    """A report log entry as `GET /api/v2/reports` shows it (contract section 8)."""
+    document: dict[str, Any] = {
+        "uuid": str(entry.uuid),
+        "received_at": _iso(entry.received_at),
+        "source": entry.source,
+        "kind": entry.kind,
+        "outcome": entry.outcome,
+        "code": entry.code,
+        "message": entry.message,
+        "status_code": entry.status_code,
+        "program": str(entry.program.uuid) if entry.program else None,
+        "click": entry.click or None,
+    }
+    key_name = "reference" if entry.kind == EventKind.LEAD else "order_number"
+    document[key_name] = entry.key or None
+    document.update(
+        {
+            "conversion": str(entry.conversion.uuid) if entry.conversion else None,
+            "test": entry.test,
+            "payload": entry.payload,
         }
     )
     return document

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from conversions.api import views
+from conversions.api import integration, views
 
 app_name = "conversions-api"
 
@@ -13,4 +13,6 @@ urlpatterns = [
     ),
     path("leads", views.LeadsView.as_view(), name="leads"),
     path("leads/<uuid:uuid>", views.LeadDetailView.as_view(), name="lead-detail"),
+    path("test-clicks", integration.TestClicksView.as_view(), name="test-clicks"),
+    path("reports", integration.ReportsView.as_view(), name="reports"),
 ]

@@ -35,11 +35,11 @@ from retrack.api.parsers import JSONParser
 from stores.models import EventKind, Store
 
 
-def _api_error(refusal: ConversionRefused) -> ApiError:
+def api_error(refusal: ConversionRefused) -> ApiError:
     return ApiError(refusal.code, refusal.message, refusal.status, refusal.fields)
 
 
-def _json_body(request: Request) -> Any:
+def json_body(request: Request) -> Any:
     """The parsed body; a body without a Content-Type is refused, not read as empty."""
     if not request.content_type and request.META.get("CONTENT_LENGTH") not in (None, "", "0"):
         raise UnsupportedMediaType("")
@@ -113,14 +113,14 @@ class StoreApiView(APIView):
         """Run `write` on the body and log what became of the report; refusals re-raised."""
         sent = None
         try:
-            sent = _json_body(request)
+            sent = json_body(request)
             return write(sent)
         except ConversionRefused as refusal:
             verdict = ReportVerdict(
                 ReportOutcome.REFUSED, refusal.status, refusal.code, refusal.message
             )
             self.log(request, verdict, sent)
-            raise _api_error(refusal) from None
+            raise api_error(refusal) from None
         except APIException as error:
             code = getattr(error, "error_code", None) or default_code(error.status_code)
             verdict = ReportVerdict(

@@ -158,7 +158,7 @@ def test_a_shopper_signs_up_as_a_lead(journey, store_site, partner_site):
         lambda: Conversion.objects.filter(program=shop.program, reference="signup-5521").first()
     )
     assert conversion is not None
-    assert (conversion.kind, conversion.source, conversion.commission) == ("lead", "script", 4000)
+    assert (conversion.kind, conversion.source, conversion.commission) == ("lead", "pixel", 4000)
     assert conversion.event.name == "Newsletter"
     assert conversion.click.ref == REF
 

@@ -158,7 +158,7 @@ def test_a_shopper_signs_up_as_a_lead(journey, store_site, partner_site):
         lambda: Conversion.objects.filter(program=shop.program, reference="signup-5521").first()
     )
     assert conversion is not None
-    assert (conversion.kind, conversion.source, conversion.commission) == ("lead", "pixel", 4000)
+    assert (conversion.kind, conversion.source, conversion.commission) == ("lead", "script", 4000)
     assert conversion.event.name == "Newsletter"
     assert conversion.click.ref == REF
 
@@ -248,7 +248,7 @@ def test_a_browser_without_javascript_reports_through_the_pixel(browser, journey
     assert pixel_load.value.headers["content-type"] == "image/gif"
     conversion = Conversion.objects.get(order_number="100235")
     assert (conversion.source, conversion.order_sum, conversion.commission) == (
-        "script",
+        "pixel",
         12500,
         800,
     )

@@ -22,9 +22,16 @@ def conversions_with_relations() -> QuerySet[Conversion]:
     )
 
 
+# Which changes partners may learn of, by feed or webhook: never a test conversion's.
+# The query and the check below are the same rule; keep them together.
 def partner_visible_changes() -> QuerySet[ConversionChange]:
-    """The changes partners may learn of (feed and webhooks): never a test conversion's."""
+    """The changes the partner feed may show."""
     return ConversionChange.objects.filter(test=False)
+
+
+def is_partner_visible(change: ConversionChange) -> bool:
+    """Whether a change, just made, may be pushed to its partner (webhooks)."""
+    return not change.test
 
 
 def _iso(moment) -> str | None:

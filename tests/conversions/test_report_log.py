@@ -9,6 +9,8 @@ from django.utils import timezone
 
 from conversions.models import Conversion, ReportLogEntry
 from conversions.services.report_log import loggable_payload
+from conversions.tasks import prune_report_log_job
+from retrack.jobs.models import JobRun
 from stores.services import issue_store_token
 from tests.conversions.helpers import lead_payload, transaction_payload
 from tests.factories import ClickFactory, ProgramFactory, StoreFactory
@@ -177,3 +179,14 @@ def test_old_reports_are_pruned(shop, store_client, settings):
 
     assert list(ReportLogEntry.objects.values_list("key", flat=True)) == ["2"]
     assert output.getvalue() == "Deleted 1 report log entry older than 30 days.\n"
+
+
+def test_the_periodic_job_prunes_the_log_and_records_its_run(shop, store_client):
+    _post(store_client, transaction_payload(shop))
+    ReportLogEntry.objects.update(received_at=timezone.now() - timedelta(days=40))
+
+    summary = prune_report_log_job()
+
+    assert summary == "Deleted 1 report log entry older than 30 days."
+    assert not ReportLogEntry.objects.exists()
+    assert JobRun.objects.get(name="prune_report_log").succeeded is True

@@ -1,15 +1,11 @@
-from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from conversions.services.report_log import prune_report_log
+from conversions.tasks import PRUNE_REPORT_LOG_JOB, prune_report_log_summary
+from retrack.jobs.services import run_job
 
 
 class Command(BaseCommand):
     help = "Delete report log entries older than RETRACK_REPORT_LOG_DAYS days (cron)."
 
     def handle(self, *args, **options) -> None:
-        deleted = prune_report_log()
-        self.stdout.write(
-            f"Deleted {deleted} report log entr{'ies' if deleted != 1 else 'y'} older than "
-            f"{settings.RETRACK_REPORT_LOG_DAYS} days."
-        )
+        self.stdout.write(run_job(PRUNE_REPORT_LOG_JOB, prune_report_log_summary))

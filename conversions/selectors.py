@@ -4,13 +4,15 @@ The store API, the partner feed (whose items are stored snapshots of this) and t
 office all show a conversion as `conversion_document` builds it.
 """
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
 
 from conversions.models import Conversion, ConversionChange, ProductLine, ReportLogEntry
-from stores.models import EventKind
+from stores.models import EventKind, Program
 
 
 def conversions_with_relations() -> QuerySet[Conversion]:
@@ -164,3 +166,33 @@ def report_document(entry: ReportLogEntry) -> dict[str, Any]:
         }
     )
     return document
+
+
+@dataclass(frozen=True)
+class ProgramReports:
+    """The back office's view of a program's report log."""
+
+    latest: list[ReportLogEntry]
+    # (code, refusals in the last day, in the last week), most frequent first.
+    refusals: list[tuple[str, int, int]]
+    last_received: dict[str, datetime]
+
+
+def program_reports(program: Program, *, now: datetime, latest: int = 20) -> ProgramReports:
+    """The latest reports, refusals by code over a day and a week, the last per source."""
+    entries = ReportLogEntry.objects.filter(program=program)
+    week = entries.filter(received_at__gte=now - timedelta(days=7), outcome="refused")
+
+    rows = (
+        week.values("code")
+        .annotate(
+            day=Count("pk", filter=Q(received_at__gte=now - timedelta(days=1))), week=Count("pk")
+        )
+        .order_by("-week", "code")
+    )
+    last = entries.values("source").annotate(last=Max("received_at"))
+    return ProgramReports(
+        latest=list(entries.order_by("-received_at")[:latest]),
+        refusals=[(row["code"], row["day"], row["week"]) for row in rows],
+        last_received={row["source"]: row["last"] for row in last},
+    )

@@ -16,10 +16,10 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.utils.cache import get_conditional_response
-from django.views.decorators.csrf import csrf_exempt
 from django.middleware.gzip import GZipMiddleware
+from django.utils.cache import get_conditional_response
 from django.utils.decorators import decorator_from_middleware
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from conversions.models import ConversionSource, ReportOutcome, ReportSource

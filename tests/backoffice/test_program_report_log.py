@@ -29,9 +29,7 @@ def _entry(program, **fields) -> ReportLogEntry:
 def test_the_test_integration_button_makes_a_test_click_and_shows_its_url(operator_client):
     program = ProgramFactory()
 
-    response = operator_client.post(
-        f"/admin/stores/program/{program.pk}/test-click/", follow=True
-    )
+    response = operator_client.post(f"/admin/stores/program/{program.pk}/test-click/", follow=True)
 
     click = Click.objects.get()
     assert click.test is True

@@ -20,6 +20,7 @@ class ConversionSource(models.TextChoices):
     API = "api", "Store API"
     SCRIPT = "script", "Browser tag"
     PIXEL = "pixel", "Pixel"
+    CLAIM = "claim", "Accepted claim"
 
 
 class Conversion(models.Model):
@@ -254,3 +255,7 @@ class ReportLogEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} {self.outcome} {self.code or ''}".strip()
+
+
+# Claims live in their own module; imported here so that Django finds their models.
+from conversions.claims.models import Claim, ClaimChange  # noqa: E402, F401

@@ -6,7 +6,6 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from clicks.services import make_test_click
 from conversions.api import docs
@@ -18,10 +17,11 @@ from conversions.selectors import report_document, store_reports
 from retrack.api.authentication import IsStoreClient
 from retrack.api.errors import ApiError
 from retrack.api.parsers import JSONParser
+from retrack.api.views import ApiView
 from stores.models import Program
 
 
-class TestClicksView(APIView):
+class TestClicksView(ApiView):
     permission_classes = [IsStoreClient]
     parser_classes = [JSONParser]
 
@@ -45,18 +45,12 @@ class TestClicksView(APIView):
         return Response({"data": document}, status=status.HTTP_201_CREATED)
 
 
-class ReportsView(APIView):
+class ReportsView(ApiView):
     permission_classes = [IsStoreClient]
+    query_parameters = {"get": frozenset(ReportsQuery().fields)}
 
     @extend_schema(**docs.LIST_REPORTS)
     def get(self, request: Request) -> Response:
-        unknown = sorted(set(request.query_params) - set(ReportsQuery().fields))
-        if unknown:
-            raise ApiError(
-                "parameter_unknown",
-                f"Unknown query parameter: {', '.join(unknown)}.",
-                fields={name: ["is not a parameter of this call"] for name in unknown},
-            )
         query = ReportsQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         options = query.validated_data

@@ -17,7 +17,6 @@ from rest_framework import status
 from rest_framework.exceptions import APIException, UnsupportedMediaType
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from conversions.api import docs
 from conversions.models import Conversion, ConversionSource, ReportOutcome, ReportSource
@@ -32,6 +31,8 @@ from conversions.services.report_log import ReportVerdict, log_report
 from retrack.api.authentication import IsStoreClient
 from retrack.api.errors import ApiError, default_code
 from retrack.api.parsers import JSONParser
+from retrack.api.views import ApiView
+from retrack.lib.uuids import parse_uuid
 from stores.models import EventKind, Store
 
 
@@ -46,7 +47,7 @@ def json_body(request: Request) -> Any:
     return request.data
 
 
-class StoreApiView(APIView):
+class StoreApiView(ApiView):
     permission_classes = [IsStoreClient]
     parser_classes = [JSONParser]
     kind: EventKind
@@ -160,10 +161,8 @@ def _raw_body(request: Request) -> bytes:
 
 
 def _uuid_or_nothing(text: str) -> list[UUID]:
-    try:
-        return [UUID(text)] if len(text) <= 45 else []
-    except ValueError:
-        return []
+    parsed = parse_uuid(text)
+    return [parsed] if parsed is not None else []
 
 
 class StoreApiDetailView(StoreApiView):
@@ -195,6 +194,7 @@ class TransactionsView(StoreApiView):
     key_parameter = "byOrderNumber"
     key_field = "order_number"
     detail_route = "conversions-api:transaction-detail"
+    query_parameters = {"get": frozenset({"byOrderNumber", "program"})}
 
     @extend_schema(**docs.CREATE_TRANSACTION)
     def post(self, request: Request) -> Response:
@@ -210,6 +210,7 @@ class LeadsView(StoreApiView):
     key_parameter = "byReference"
     key_field = "reference"
     detail_route = "conversions-api:lead-detail"
+    query_parameters = {"get": frozenset({"byReference", "program"})}
 
     @extend_schema(**docs.CREATE_LEAD)
     def post(self, request: Request) -> Response:

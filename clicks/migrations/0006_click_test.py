@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("clicks", "0003_click_to_anonymize_index"),
+        ("clicks", "0005_click_day_rollup"),
     ]
 
     operations = [

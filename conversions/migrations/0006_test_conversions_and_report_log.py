@@ -8,8 +8,8 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("clicks", "0004_click_test"),
-        ("conversions", "0003_conversion_payload_fingerprint"),
+        ("clicks", "0006_click_test"),
+        ("conversions", "0005_feed_items_change_type"),
         ("partners", "0001_initial"),
         ("stores", "0001_initial"),
     ]
@@ -110,7 +110,12 @@ class Migration(migrations.Migration):
             model_name="conversion",
             name="source",
             field=models.CharField(
-                choices=[("api", "Store API"), ("script", "Browser tag"), ("pixel", "Pixel")],
+                choices=[
+                    ("api", "Store API"),
+                    ("script", "Browser tag"),
+                    ("pixel", "Pixel"),
+                    ("claim", "Accepted claim"),
+                ],
                 max_length=6,
             ),
         ),

@@ -4,7 +4,7 @@ import json
 from urllib.parse import parse_qs, urlsplit
 
 from conversions.models import Conversion
-from tests.conversions.helpers import transaction_payload
+from tests.shop import transaction_payload
 
 
 def test_a_store_developer_tests_the_tag_and_the_api_and_reads_both_outcomes(

@@ -12,8 +12,8 @@ from conversions.services.report_log import loggable_payload
 from conversions.tasks import prune_report_log_job
 from retrack.jobs.models import JobRun
 from stores.services import issue_store_token
-from tests.conversions.helpers import lead_payload, transaction_payload
 from tests.factories import ClickFactory, ProgramFactory, StoreFactory
+from tests.shop import lead_payload, transaction_payload
 
 
 def _post(client, payload, path="/api/v2/transactions"):

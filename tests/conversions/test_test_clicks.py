@@ -6,8 +6,8 @@ from clicks.models import Click
 from conversions.models import Conversion, ConversionChange
 from partners.models import Partner
 from partners.selectors import partner_feed_page
-from tests.conversions.helpers import transaction_payload
 from tests.factories import ProgramFactory
+from tests.shop import transaction_payload
 
 
 def _test_click(store_client, **body):

@@ -9,10 +9,16 @@ one path itself with `clicks.views.answer_tracking_link`, the link's only implem
 Django's handler would have done for it: the request signals, which manage the database
 connections, the security middleware's headers, and a logged 500 for a bug. Every other
 path goes to Django's own handler with the whole middleware stack.
+
+`ROUTES` lists the paths answered this way: the tracking link, and the probes of load
+balancers and monitoring (/healthz, /readyz), which must stay cheap and answer even when
+a middleware's database query would fail. The probes answer on plain HTTP too (a load
+balancer checks its backends without TLS) and whatever the Host header says.
 """
 
 import logging
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
@@ -21,6 +27,8 @@ from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
 
 from clicks.views import LinkAnswer, answer_tracking_link
+from retrack.health import answer_health, answer_readiness
+from retrack.lib.answers import Answer
 
 logger = logging.getLogger(__name__)
 
@@ -32,25 +40,50 @@ _SERVER_ERROR = LinkAnswer(
 )
 
 
+@dataclass(frozen=True)
+class Route:
+    """A path the router answers itself."""
+
+    # Names the route in logs and metrics.
+    endpoint: str
+    answer: Callable[[dict[str, Any]], Answer | LinkAnswer]
+    # Probes answer plain HTTP even with SECURE_SSL_REDIRECT on.
+    redirects_to_https: bool = True
+    # The request signals recycle database connections; only routes that query need them.
+    uses_database: bool = True
+
+
+ROUTES: dict[str, Route] = {
+    TRACKING_LINK_PATH: Route("tracking_link", answer_tracking_link),
+    "/healthz": Route("healthz", answer_health, redirects_to_https=False, uses_database=False),
+    "/readyz": Route("readyz", answer_readiness, redirects_to_https=False),
+}
+
+
 class TrackingLinkRouter:
-    """Answers the tracking link itself and sends every other path to `default`."""
+    """Answers the paths of `ROUTES` itself and sends every other path to `default`."""
 
     def __init__(self, default: WSGIHandler) -> None:
         self.default = default
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") != TRACKING_LINK_PATH or _needs_https_redirect(environ):
+        route = ROUTES.get(environ.get("PATH_INFO", ""))
+        if route is None or (route.redirects_to_https and _needs_https_redirect(environ)):
             return self.default(environ, start_response)
-        # What Django's handler sends around every request: among others, closing
-        # connections that failed or outlived CONN_MAX_AGE.
-        signals.request_started.send(sender=self.__class__, environ=environ)
+        if route.uses_database:
+            # What Django's handler sends around every request: among others, closing
+            # connections that failed or outlived CONN_MAX_AGE.
+            signals.request_started.send(sender=self.__class__, environ=environ)
         try:
-            answer = answer_tracking_link(environ)
+            answer = route.answer(environ)
         except Exception:
-            logger.exception("The tracking link failed: %s", environ.get("QUERY_STRING", ""))
+            logger.exception(
+                "The %s route failed: %s", route.endpoint, environ.get("QUERY_STRING", "")
+            )
             answer = _SERVER_ERROR
         finally:
-            signals.request_finished.send(sender=self.__class__)
+            if route.uses_database:
+                signals.request_finished.send(sender=self.__class__)
         status = HTTPStatus(answer.status)
         headers = [
             *answer.headers,

@@ -5,7 +5,7 @@ from django.http import HttpResponse
 from django.test.client import Client, ClientHandler
 
 from clicks.selectors import forget_click_routes
-from retrack.handlers import TRACKING_LINK_PATH
+from retrack.handlers import ROUTES
 from retrack.wsgi import application
 from tests.wsgi import serve
 
@@ -31,15 +31,15 @@ def pytest_collection_modifyitems(config, items):
 
 
 class ProductionRoutingHandler(ClientHandler):
-    """Django's test handler, except that the tracking link takes gunicorn's way in.
+    """Django's test handler, except that the router's paths take gunicorn's way in.
 
-    `retrack.wsgi.application` answers the tracking link before Django's handler, so the
-    test client sends that path through it too: the tests see exactly what a shopper's
-    browser gets from production, headers included.
+    `retrack.wsgi.application` answers the tracking link and the probes before Django's
+    handler, so the test client sends those paths through it too: the tests see exactly
+    what a shopper's browser (or a load balancer) gets from production, headers included.
     """
 
     def __call__(self, environ):
-        if environ.get("PATH_INFO") != TRACKING_LINK_PATH:
+        if environ.get("PATH_INFO") not in ROUTES:
             return super().__call__(environ)
         status, headers, body = serve(application, environ)
         response = HttpResponse(body, status=int(status.split()[0]))

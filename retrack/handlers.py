@@ -29,6 +29,12 @@ from django.core.handlers.wsgi import WSGIHandler
 from clicks.views import LinkAnswer, answer_tracking_link
 from retrack.health import answer_health, answer_readiness
 from retrack.lib.answers import Answer
+from retrack.lib.request_ids import (
+    REQUEST_ID_HEADER,
+    bind_request_id,
+    request_id_from,
+    unbind_request_id,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +76,8 @@ class TrackingLinkRouter:
         route = ROUTES.get(environ.get("PATH_INFO", ""))
         if route is None or (route.redirects_to_https and _needs_https_redirect(environ)):
             return self.default(environ, start_response)
+        request_id = request_id_from(environ.get("HTTP_X_REQUEST_ID"))
+        token = bind_request_id(request_id)
         if route.uses_database:
             # What Django's handler sends around every request: among others, closing
             # connections that failed or outlived CONN_MAX_AGE.
@@ -84,10 +92,12 @@ class TrackingLinkRouter:
         finally:
             if route.uses_database:
                 signals.request_finished.send(sender=self.__class__)
+            unbind_request_id(token)
         status = HTTPStatus(answer.status)
         headers = [
             *answer.headers,
             *security_headers(environ),
+            (REQUEST_ID_HEADER, request_id),
             ("Content-Length", str(len(answer.body))),
         ]
         start_response(f"{status.value} {status.phrase}", headers)

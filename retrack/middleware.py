@@ -1,0 +1,33 @@
+"""Middleware of Retrack's own, first in the stack so that it sees every request."""
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+from retrack.lib.request_ids import (
+    REQUEST_ID_HEADER,
+    bind_request_id,
+    request_id_from,
+    unbind_request_id,
+)
+
+
+class RequestIdMiddleware:
+    """Gives each request an id (the client's `X-Request-ID` or a new one) for the logs.
+
+    The id is answered back in `X-Request-ID`, so a store or partner reporting a problem
+    can quote it. The WSGI router does the same for the paths it answers itself.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request_id = request_id_from(request.META.get("HTTP_X_REQUEST_ID"))
+        token = bind_request_id(request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            unbind_request_id(token)
+        response[REQUEST_ID_HEADER] = request_id
+        return response

@@ -33,6 +33,7 @@ from clicks.tag import (
     record_tag_report,
 )
 from retrack.lib.visitors import client_ip
+from retrack.metrics import count_report
 
 logger = logging.getLogger("retrack.tag")
 
@@ -64,18 +65,22 @@ def _accept_report(request: HttpRequest, parse: Callable[[], TagReport]) -> bool
     address = client_ip(request.META, settings.RETRACK_TRUSTED_PROXIES) or "unknown"
     if ip_over_limit(address):
         logger.info("throttled: too many reports from one address")
+        count_report("tag", "throttled")
         return False
     try:
         report = parse()
         if click_over_limit(report.click):
             logger.info("throttled: too many reports for click %s", report.click)
+            count_report("tag", "throttled")
             return False
         origin = page_origin(request.headers.get("Origin"), request.headers.get("Referer"))
         conversion = record_tag_report(report, origin=origin)
     except TagRefused as refusal:
         logger.info("refused: %s", refusal)
+        count_report("tag", "refused")
         return True
     logger.info("recorded %s %s on click %s", report.kind, conversion.uuid, report.click)
+    count_report("tag", "recorded")
     return True
 
 

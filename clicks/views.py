@@ -44,6 +44,8 @@ class LinkAnswer:
     status: int
     headers: list[tuple[str, str]]
     body: bytes = b""
+    # A redirected click stored as a bot's, for the router's metrics.
+    is_bot: bool = False
 
 
 def answer_tracking_link(environ: Mapping[str, Any]) -> LinkAnswer:
@@ -59,8 +61,9 @@ def answer_tracking_link(environ: Mapping[str, Any]) -> LinkAnswer:
         return _page(
             "clicks/bad_request.html", 400, {"message": "This link is not a tracking link."}
         )
+    visitor = visitor_from_environ(environ)
     try:
-        redirect = record_click(parameters, visitor_from_environ(environ))
+        redirect = record_click(parameters, visitor)
     except ClickRefused as refusal:
         return _page(
             _REFUSAL_TEMPLATES[refusal.status],
@@ -85,7 +88,9 @@ def answer_tracking_link(environ: Mapping[str, Any]) -> LinkAnswer:
     location = iri_to_uri(redirect.location)
     if not location.startswith(("https://", "http://")):
         raise DisallowedRedirect(f"Unsafe redirect to URL with protocol {location[:10]!r}")
-    return LinkAnswer(302, [("Location", location), ("Cache-Control", "no-store")])
+    return LinkAnswer(
+        302, [("Location", location), ("Cache-Control", "no-store")], is_bot=visitor.is_bot
+    )
 
 
 def visitor_from_environ(environ: Mapping[str, Any]) -> Visitor:

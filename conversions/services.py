@@ -11,6 +11,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -46,6 +47,7 @@ from conversions.payloads import (
 )
 from conversions.refusals import ConversionRefused, invalid
 from conversions.selectors import conversion_document, conversions_with_relations
+from retrack.metrics import count_conversion
 from stores.models import Event, EventKind, Program, Store
 
 __all__ = [
@@ -104,6 +106,9 @@ def record_change(
         cursor.execute(_NEXT_SEQUENCE_SQL)
         (sequence,) = cursor.fetchone()
     snapshot["change"] = sequence
+    if action != ChangeAction.AMENDED:
+        # Counted once committed: a rolled-back change entered no status.
+        transaction.on_commit(partial(count_conversion, snapshot["status"]))
     # The change holds the freshly read conversion, relations loaded, for callers to answer.
     return ConversionChange.objects.create(
         conversion=fresh,

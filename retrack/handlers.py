@@ -11,15 +11,18 @@ connections, the security middleware's headers, and a logged 500 for a bug. Ever
 path goes to Django's own handler with the whole middleware stack.
 
 `ROUTES` lists the paths answered this way: the tracking link, and the probes of load
-balancers and monitoring (/healthz, /readyz), which must stay cheap and answer even when
-a middleware's database query would fail. The probes answer on plain HTTP too (a load
-balancer checks its backends without TLS) and whatever the Host header says.
+balancers and monitoring (/healthz, /readyz, /metrics), which must stay cheap and answer
+even when a middleware's database query would fail. Each answer is timed for /metrics and
+the tracking link's is counted by outcome there, where it is answered. The probes answer
+on plain HTTP too (a load balancer checks its backends without TLS) and whatever the Host
+header says.
 """
 
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http import HTTPStatus
+from time import perf_counter
 from typing import Any
 
 from django.conf import settings
@@ -35,6 +38,7 @@ from retrack.lib.request_ids import (
     request_id_from,
     unbind_request_id,
 )
+from retrack.metrics import answer_metrics, count_click, observe_request
 
 logger = logging.getLogger(__name__)
 
@@ -57,12 +61,19 @@ class Route:
     redirects_to_https: bool = True
     # The request signals recycle database connections; only routes that query need them.
     uses_database: bool = True
+    # Counts the answer in the route's own metric, beside the latency every route records.
+    count: Callable[[Any], None] | None = None
+
+
+def _count_click(answer: LinkAnswer) -> None:
+    count_click(answer.status, answer.is_bot)
 
 
 ROUTES: dict[str, Route] = {
-    TRACKING_LINK_PATH: Route("tracking_link", answer_tracking_link),
+    TRACKING_LINK_PATH: Route("tracking_link", answer_tracking_link, count=_count_click),
     "/healthz": Route("healthz", answer_health, redirects_to_https=False, uses_database=False),
     "/readyz": Route("readyz", answer_readiness, redirects_to_https=False),
+    "/metrics": Route("metrics", answer_metrics, uses_database=False),
 }
 
 
@@ -76,6 +87,7 @@ class TrackingLinkRouter:
         route = ROUTES.get(environ.get("PATH_INFO", ""))
         if route is None or (route.redirects_to_https and _needs_https_redirect(environ)):
             return self.default(environ, start_response)
+        started = perf_counter()
         request_id = request_id_from(environ.get("HTTP_X_REQUEST_ID"))
         token = bind_request_id(request_id)
         if route.uses_database:
@@ -100,6 +112,9 @@ class TrackingLinkRouter:
             (REQUEST_ID_HEADER, request_id),
             ("Content-Length", str(len(answer.body))),
         ]
+        if route.count is not None:
+            route.count(answer)
+        observe_request(route.endpoint, answer.status, perf_counter() - started)
         start_response(f"{status.value} {status.phrase}", headers)
         return [answer.body]
 

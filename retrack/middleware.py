@@ -1,6 +1,7 @@
 """Middleware of Retrack's own, first in the stack so that it sees every request."""
 
 from collections.abc import Callable
+from time import perf_counter
 
 from django.http import HttpRequest, HttpResponse
 
@@ -10,6 +11,7 @@ from retrack.lib.request_ids import (
     request_id_from,
     unbind_request_id,
 )
+from retrack.metrics import observe_request
 
 
 class RequestIdMiddleware:
@@ -30,4 +32,21 @@ class RequestIdMiddleware:
         finally:
             unbind_request_id(token)
         response[REQUEST_ID_HEADER] = request_id
+        return response
+
+
+class RequestMetricsMiddleware:
+    """Times each request for /metrics, by its URL pattern (a bounded set) and status."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = perf_counter()
+        response = self.get_response(request)
+        match = request.resolver_match
+        # Requests that matched no pattern (404s, HTTPS redirects) share one label, so a
+        # scanner cannot add a series per path it tries.
+        endpoint = ("/" + match.route) if match is not None else "unmatched"
+        observe_request(endpoint, response.status_code, perf_counter() - started)
         return response

@@ -4,6 +4,7 @@ Every Retrack-specific setting carries the `RETRACK_` prefix and is listed with 
 default in README.md and `.env.example`.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -12,7 +13,11 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.FileAwareEnv()
-environ.FileAwareEnv.read_env(BASE_DIR / ".env", overwrite=False)
+# RETRACK_ENV_FILE names another file (or /dev/null: the environment alone, as the tests
+# that start Retrack in a process of its own do).
+environ.FileAwareEnv.read_env(
+    os.environ.get("RETRACK_ENV_FILE", BASE_DIR / ".env"), overwrite=False
+)
 
 DEBUG = env.bool("DEBUG", default=False)
 
@@ -55,6 +60,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "retrack.middleware.RequestIdMiddleware",
+    "retrack.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -203,3 +209,5 @@ RETRACK_PROGRAM_CACHE_SECONDS = env.int("RETRACK_PROGRAM_CACHE_SECONDS", default
 # one click; more are answered 429 and not stored. 0 turns a limit off.
 RETRACK_TAG_RATE_PER_IP = env.int("RETRACK_TAG_RATE_PER_IP", default=120)
 RETRACK_TAG_RATE_PER_CLICK = env.int("RETRACK_TAG_RATE_PER_CLICK", default=10)
+# The bearer token Prometheus sends to read /metrics; empty: /metrics answers 404.
+RETRACK_METRICS_TOKEN = env.str("RETRACK_METRICS_TOKEN", default="")

@@ -29,6 +29,7 @@ from conversions.services import (
 from retrack.api.authentication import IsStoreClient
 from retrack.api.errors import ApiError
 from retrack.api.parsers import JSONParser
+from retrack.metrics import count_report
 from stores.models import EventKind, Store
 
 
@@ -95,6 +96,11 @@ class StoreApiView(APIView):
             raise ApiError("not_found", "No such conversion.", status.HTTP_404_NOT_FOUND)
         return Response({"data": conversion_document(found[0])})
 
+    def finalize_response(self, request: Request, response: Response, *args, **kwargs):
+        if request.method == "POST":
+            count_report("api", _report_outcome(response))
+        return super().finalize_response(request, response, *args, **kwargs)
+
     def create(self, request: Request, record) -> Response:
         try:
             document, created = record(
@@ -105,6 +111,16 @@ class StoreApiView(APIView):
         except ConversionRefused as refusal:
             raise _api_error(refusal) from None
         return self.respond(document, created)
+
+
+def _report_outcome(response: Response) -> str:
+    """`created`, `replayed` (the same report again), or the refusal's error code."""
+    if response.status_code == status.HTTP_201_CREATED:
+        return "created"
+    if response.status_code == status.HTTP_200_OK:
+        return "replayed"
+    error = response.data.get("error") if isinstance(response.data, dict) else None
+    return error.get("code", "error") if isinstance(error, dict) else "error"
 
 
 def _uuid_or_nothing(text: str) -> list[UUID]:

@@ -33,19 +33,39 @@ def call(
     return int(status.split()[0]), dict(headers), body
 
 
-def run_python(code: str, **environment: str) -> subprocess.CompletedProcess:
-    """`code` run by a fresh interpreter with the test settings and only `environment` added.
+def clean_environment(**environment: str) -> dict[str, str]:
+    """This process's environment without Retrack's settings, plus `environment`.
 
-    Variables a developer may have set (and the repository's .env, which the settings
-    read without overwriting) cannot leak in: every setting the code depends on is given.
+    Neither variables a developer has set nor the repository's .env (RETRACK_ENV_FILE)
+    leak in: every setting the process depends on is given.
     """
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("RETRACK_", "SENTRY_", "DJANGO_", "PROMETHEUS_", "LOG_"))
-        and key not in {"DATABASE_URL", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS"}
+        if not key.startswith(
+            ("RETRACK_", "SENTRY_", "DJANGO_", "PROMETHEUS_", "LOG_", "GUNICORN_", "SECURE_")
+        )
+        and key
+        not in {
+            "DATABASE_URL",
+            "DEBUG",
+            "SECRET_KEY",
+            "ALLOWED_HOSTS",
+            "CACHE_URL",
+            "WEB_CONCURRENCY",
+            "CSRF_TRUSTED_ORIGINS",
+            "SESSION_COOKIE_SECURE",
+            "CSRF_COOKIE_SECURE",
+        }
     }
+    env["RETRACK_ENV_FILE"] = os.devnull
     env.update(environment)
+    return env
+
+
+def run_python(code: str, **environment: str) -> subprocess.CompletedProcess:
+    """`code` run by a fresh interpreter with the test settings and only `environment` added."""
+    env = clean_environment(**environment)
     env.setdefault("DJANGO_SETTINGS_MODULE", "retrack.settings_test")
     return subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True

@@ -1,0 +1,133 @@
+"""Prometheus metrics: what Retrack counts, and /metrics, which shows them.
+
+Each kind of event has one small function to count it (`count_click`,
+`count_report`, `count_conversion`, `count_webhook_delivery`, `observe_request`), so the
+code that knows an outcome counts it with one call and never touches prometheus-client.
+
+Under gunicorn each worker is its own process: with `PROMETHEUS_MULTIPROC_DIR` set
+(gunicorn.conf.py sets and empties it at start) every process writes its values to files
+there and /metrics adds them up, so a scrape sees the whole server, not one worker.
+Without it (runserver, tests) the values live in the process.
+"""
+
+import hmac
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from django.conf import settings
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+from retrack.lib.answers import Answer
+
+CLICKS = Counter(
+    "retrack_clicks",
+    "Tracking link requests by outcome (redirected, bot, refused, unavailable, error) "
+    "and HTTP status.",
+    ["outcome", "status"],
+)
+REPORTS = Counter(
+    "retrack_reports",
+    "Conversion reports by source (api, tag) and outcome (created, replayed, recorded, "
+    "refused, throttled, or the store API's error code).",
+    ["source", "outcome"],
+)
+CONVERSIONS = Counter(
+    "retrack_conversions",
+    "Conversions entering a status: pending when created, approved, rejected.",
+    ["status"],
+)
+WEBHOOK_DELIVERIES = Counter(
+    "retrack_webhook_deliveries",
+    "Webhook delivery attempts to partners by outcome.",
+    ["outcome"],
+)
+REQUEST_DURATION = Histogram(
+    "retrack_http_request_duration_seconds",
+    "Time to answer an HTTP request, by endpoint (the tracking link, a probe, or the "
+    "URL pattern) and status.",
+    ["endpoint", "status"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+
+# A labelled child per label values, kept: `labels()` takes a lock and builds a key on
+# every call, which the tracking link can do without.
+_children: dict[tuple, Any] = {}
+
+
+def _child(metric: Counter | Histogram, *values: str) -> Any:
+    key = (metric, values)
+    child = _children.get(key)
+    if child is None:
+        child = _children[key] = metric.labels(*values)
+    return child
+
+
+def count_click(status: int, is_bot: bool = False) -> None:
+    """Count one answer of the tracking link."""
+    if status == 302:
+        outcome = "bot" if is_bot else "redirected"
+    elif status == 503:
+        outcome = "unavailable"
+    elif status >= 500:
+        outcome = "error"
+    else:
+        outcome = "refused"
+    _child(CLICKS, outcome, str(status)).inc()
+
+
+def count_report(source: str, outcome: str) -> None:
+    """Count one conversion report from the store API (`api`) or the browser tag (`tag`)."""
+    _child(REPORTS, source, outcome).inc()
+
+
+def count_conversion(status: str) -> None:
+    """Count a conversion entering `status` (call it once the change is committed)."""
+    _child(CONVERSIONS, status).inc()
+
+
+def count_webhook_delivery(outcome: str) -> None:
+    """Count one webhook delivery attempt, e.g. `delivered`, `failed`, `gave_up`."""
+    _child(WEBHOOK_DELIVERIES, outcome).inc()
+
+
+def observe_request(endpoint: str, status: int, seconds: float) -> None:
+    """Record how long answering a request took."""
+    _child(REQUEST_DURATION, endpoint, str(status)).observe(seconds)
+
+
+def exposition() -> bytes:
+    """Every metric in Prometheus's text format, added up over the server's processes."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry)
+    return generate_latest(REGISTRY)
+
+
+def answer_metrics(environ: Mapping[str, Any]) -> Answer:
+    """/metrics: 404 unless RETRACK_METRICS_TOKEN is set; then only with that bearer token."""
+    token = settings.RETRACK_METRICS_TOKEN
+    plain = [("Content-Type", "text/plain; charset=utf-8"), ("Cache-Control", "no-store")]
+    if not token:
+        return Answer(404, plain, b"Not found.\n")
+    if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+        return Answer(405, [*plain, ("Allow", "GET, HEAD")], b"Method not allowed.\n")
+    sent = environ.get("HTTP_AUTHORIZATION", "")
+    scheme, _, credentials = sent.partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        credentials.strip().encode(), token.encode()
+    ):
+        challenge = ("WWW-Authenticate", 'Bearer realm="metrics"')
+        return Answer(401, [*plain, challenge], b"Send Authorization: Bearer <token>.\n")
+    return Answer(
+        200, [("Content-Type", CONTENT_TYPE_LATEST), ("Cache-Control", "no-store")], exposition()
+    )

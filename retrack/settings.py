@@ -211,3 +211,16 @@ RETRACK_TAG_RATE_PER_IP = env.int("RETRACK_TAG_RATE_PER_IP", default=120)
 RETRACK_TAG_RATE_PER_CLICK = env.int("RETRACK_TAG_RATE_PER_CLICK", default=10)
 # The bearer token Prometheus sends to read /metrics; empty: /metrics answers 404.
 RETRACK_METRICS_TOKEN = env.str("RETRACK_METRICS_TOKEN", default="")
+
+# Error reports to Sentry or a compatible server; unset, nothing is initialised or sent.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from retrack.lib.error_reports import start_error_reports
+
+    start_error_reports(
+        SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default=""),
+        release=env.str("SENTRY_RELEASE", default=""),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+        full_ip_addresses=RETRACK_LOG_FULL_IP_ADDRESSES,
+    )

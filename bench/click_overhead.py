@@ -1,0 +1,170 @@
+"""The CPU one click costs in-process, this checkout against an earlier commit.
+
+`bench/clicks.py` measures throughput under wrk, which on a shared machine varies by
+more than the few per cent an instrumentation change costs. This measures what such a
+change adds: the CPU time (user + system, `time.process_time`) of one process calling
+`retrack.wsgi.application` for the tracking link in a loop, against a real PostgreSQL
+database, for the two source trees alternately, several rounds, and reports the median
+per tree and their ratio. The database's own CPU is the same for both trees (one INSERT)
+and is not counted.
+
+    flock /tmp/retrack-bench.lock .venv/bin/python bench/click_overhead.py
+
+Settings (environment): OVERHEAD_BASE (the git revision to compare with, default
+`main`), OVERHEAD_REPOSITORY (where to find it, default this checkout), BENCH_PG
+(default postgres://postgres@127.0.0.1:5432), OVERHEAD_DATABASE (retrack_bench_overhead),
+OVERHEAD_CLICKS (2000 per round), OVERHEAD_ROUNDS (7).
+"""
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+BASE = os.environ.get("OVERHEAD_BASE", "main")
+REPOSITORY = os.environ.get("OVERHEAD_REPOSITORY", str(ROOT))
+PG_SERVER = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+DATABASE = os.environ.get("OVERHEAD_DATABASE", "retrack_bench_overhead")
+CLICKS = int(os.environ.get("OVERHEAD_CLICKS", "2000"))
+ROUNDS = int(os.environ.get("OVERHEAD_ROUNDS", "7"))
+WARMUP = 300
+ONBOARDING = {
+    "partners": [{"name": "Overhead Partner"}],
+    "stores": [
+        {
+            "name": "Overhead Store",
+            "programs": [
+                {
+                    "name": "Overhead Store SE",
+                    "currency": "SEK",
+                    "landing_url": "https://www.overhead-store.example/",
+                    "allowed_domains": ["overhead-store.example"],
+                    "redirect_page_url": "https://www.overhead-store.example/retrack",
+                    "partners": ["Overhead Partner"],
+                    "events": [{"name": "Everything", "kind": "transaction", "percent": "8"}],
+                }
+            ],
+        }
+    ],
+}
+# Run inside each tree: warm up, then time CLICKS tracking-link calls; prints µs per click.
+MEASURE = """
+import io, json, sys, time
+import django
+django.setup()
+from retrack.wsgi import application
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+request_started.disconnect(close_old_connections)
+request_finished.disconnect(close_old_connections)
+query, clicks, warmup = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+def start_response(status, headers, exc_info=None):
+    assert status.startswith("302"), status
+def click(n):
+    environ = {
+        "REQUEST_METHOD": "GET", "PATH_INFO": "/track/v2/click",
+        "QUERY_STRING": f"{query}&ref=overhead-{n}", "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8000", "HTTP_HOST": "127.0.0.1", "REMOTE_ADDR": "192.0.2.7",
+        "HTTP_USER_AGENT": "Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0 Safari/537.36",
+        "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(b""), "wsgi.errors": sys.stderr,
+    }
+    b"".join(application(environ, start_response))
+for n in range(warmup):
+    click(n)
+started = time.process_time()
+for n in range(clicks):
+    click(warmup + n)
+print(json.dumps((time.process_time() - started) / clicks * 1e6))
+"""
+
+
+def environment() -> dict[str, str]:
+    kept = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("RETRACK_", "DJANGO_", "PROMETHEUS_", "SENTRY_", "LOG_"))
+        and key not in {"DEBUG", "CACHE_URL", "DATABASE_URL"}
+    }
+    kept.update(
+        DEBUG="false",
+        SECRET_KEY="bench-only-secret-key-not-for-anything-else",
+        ALLOWED_HOSTS="127.0.0.1",
+        DATABASE_URL=f"{PG_SERVER}/{DATABASE}",
+        LOG_LEVEL="WARNING",
+        DJANGO_SETTINGS_MODULE="retrack.settings",
+        RETRACK_ENV_FILE=os.devnull,
+    )
+    return kept
+
+
+def prepare_database(tree: Path) -> str:
+    """A fresh database migrated by `tree` with one program; the link's query string."""
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{DATABASE}"')
+    manage = [PYTHON, "manage.py"]
+    env = environment()
+    subprocess.run([*manage, "migrate", "--noinput", "-v0"], cwd=tree, env=env, check=True)
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as document:
+        json.dump(ONBOARDING, document)
+        document.flush()
+        output = subprocess.run(
+            [*manage, "onboard", document.name],
+            cwd=tree,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    onboarded = json.loads(output)
+    partner = onboarded["partners"][0]["uuid"]
+    program = onboarded["stores"][0]["programs"][0]["uuid"]
+    return f"publisher={partner}&program={program}"
+
+
+def measure(tree: Path, query: str) -> float:
+    # Multiprocess metrics, as gunicorn.conf.py runs them (the earlier tree ignores it).
+    with tempfile.TemporaryDirectory(prefix="retrack-metrics-") as metrics:
+        env = {**environment(), "PROMETHEUS_MULTIPROC_DIR": metrics}
+        output = subprocess.run(
+            [PYTHON, "-c", MEASURE, query, str(CLICKS), str(WARMUP)],
+            cwd=tree,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    return float(output)
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="retrack-overhead-base-") as base_folder:
+        base = Path(base_folder)
+        archive = subprocess.run(
+            ["git", "archive", BASE], cwd=REPOSITORY, check=True, capture_output=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(base)], input=archive, check=True)
+        query = prepare_database(ROOT)
+        figures: dict[str, list[float]] = {"base": [], "this checkout": []}
+        for round_number in range(1, ROUNDS + 1):
+            for name, tree in (("base", base), ("this checkout", ROOT)):
+                figure = measure(tree, query)
+                figures[name].append(figure)
+                print(f"  round {round_number} {name:<14} {figure:7.1f} µs CPU per click")
+    base_median = statistics.median(figures["base"])
+    this_median = statistics.median(figures["this checkout"])
+    print(
+        f"Median CPU per click: {BASE} {base_median:.1f} µs, this checkout "
+        f"{this_median:.1f} µs: {this_median / base_median - 1:+.1%}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -22,7 +22,7 @@ from django.http import QueryDict
 
 from clicks.models import Click
 from conversions.models import Conversion, ConversionSource
-from conversions.services import ConversionRefused, record_lead, record_transaction
+from conversions.services import ConversionRefused, record_conversion
 from retrack.lib.urls import allowed_http_url
 
 logger = logging.getLogger("retrack.tag")
@@ -166,13 +166,14 @@ def record_tag_report(report: TagReport, *, origin: str | None) -> Conversion:
     if click is None:
         raise TagRefused(f"click {report.click} does not exist")
     check_page_origin(click.program.allowed_domains, origin)
-    record = record_transaction if report.kind == "transaction" else record_lead
     try:
-        conversion, _ = record(report.payload, source=ConversionSource.SCRIPT, store=None)
+        recorded = record_conversion(
+            report.kind, report.payload, source=ConversionSource.SCRIPT, store=None
+        )
     except ConversionRefused as refusal:
         # The code and the fields' repr only: field names are the browser's, and repr
         # keeps a line break in one from forging a log line.
         raise TagRefused(
             f"{report.kind} on click {report.click} refused: {refusal.code} {refusal.fields!r}"
         ) from None
-    return conversion
+    return recorded.conversion

@@ -399,7 +399,7 @@ class ConversionAdmin(admin.ModelAdmin):
 
 
 def _change_value(value) -> str:
-    """A value of a history entry; product lines (see conversions.services) as 'n × name'."""
+    """A history value; product lines (see conversions.services.amending) as 'n × name'."""
     if isinstance(value, list) and all(isinstance(item, dict) for item in value):
         lines = [
             f"{item.get('quantity')} × {item.get('name') or item.get('reference')} "

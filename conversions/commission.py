@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from retrack.lib.money import percent_of
-from stores.models import Event
+from stores.models import Event, EventKind
 
 PERCENT_OF_NET = "percent_of_net"
 FIXED_PER_UNIT = "fixed_per_unit"
@@ -30,6 +30,20 @@ class PricedLine:
     quantity: int
     price: int
     vat: int
+
+
+@dataclass(frozen=True)
+class CommissionBasis:
+    """What a conversion's commission is computed from, whether it is created or amended.
+
+    `event` is the conversion's own event; a lead has no sums and no lines.
+    """
+
+    kind: EventKind
+    event: Event
+    order_sum: int = 0
+    vat_sum: int = 0
+    lines: tuple[PricedLine, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -79,19 +93,16 @@ def _order_entry(event: Event, net: int) -> dict[str, Any]:
     return _entry(None, event, FIXED_PER_CONVERSION, 1, str(rate), rate)
 
 
-def transaction_commission(
-    order_event: Event, order_sum: int, vat_sum: int, lines: list[PricedLine]
-) -> Commission:
-    """The commission of a transaction: the sum of its lines, or of the order if no lines."""
-    if lines:
-        breakdown = [_line_entry(index, line) for index, line in enumerate(lines)]
+def compute_commission(basis: CommissionBasis) -> Commission:
+    """The commission of a created or amended conversion.
+
+    A transaction earns the sum of its lines, or at its order's event if it has no lines; a
+    lead earns its event's fixed amount (a percentage of a lead has no base: 0).
+    """
+    if basis.kind == EventKind.TRANSACTION and basis.lines:
+        breakdown = [_line_entry(index, line) for index, line in enumerate(basis.lines)]
         results = tuple(entry["result"] for entry in breakdown)
         return Commission(sum(results), results, breakdown)
-    entry = _order_entry(order_event, order_sum - vat_sum)
-    return Commission(entry["result"], (), [entry])
-
-
-def lead_commission(event: Event) -> Commission:
-    """The commission of a lead: its event's fixed amount."""
-    entry = _order_entry(event, 0)
+    net = basis.order_sum - basis.vat_sum if basis.kind == EventKind.TRANSACTION else 0
+    entry = _order_entry(basis.event, net)
     return Commission(entry["result"], (), [entry])

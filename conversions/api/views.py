@@ -17,14 +17,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from conversions.api import docs
-from conversions.models import Conversion
+from conversions.models import Conversion, ConversionSource
 from conversions.selectors import conversion_document, conversions_with_relations
 from conversions.services import (
     ConversionRefused,
     amend_lead,
     amend_transaction,
-    record_lead_document,
-    record_transaction_document,
+    record_conversion,
 )
 from retrack.api.authentication import IsStoreClient
 from retrack.api.errors import ApiError
@@ -101,16 +100,18 @@ class StoreApiView(APIView):
             count_report("api", _report_outcome(response))
         return super().finalize_response(request, response, *args, **kwargs)
 
-    def create(self, request: Request, record) -> Response:
+    def create(self, request: Request) -> Response:
         try:
-            document, created = record(
+            recorded = record_conversion(
+                self.kind,
                 _json_body(request),
+                source=ConversionSource.API,
                 store=self.store,
                 idempotency_key=request.headers.get("Idempotency-Key"),
             )
         except ConversionRefused as refusal:
             raise _api_error(refusal) from None
-        return self.respond(document, created)
+        return self.respond(recorded.document, recorded.created)
 
 
 def _report_outcome(response: Response) -> str:
@@ -155,7 +156,7 @@ class TransactionsView(StoreApiView):
 
     @extend_schema(**docs.CREATE_TRANSACTION)
     def post(self, request: Request) -> Response:
-        return self.create(request, record_transaction_document)
+        return self.create(request)
 
     @extend_schema(**docs.FIND_TRANSACTION)
     def get(self, request: Request) -> Response:
@@ -170,7 +171,7 @@ class LeadsView(StoreApiView):
 
     @extend_schema(**docs.CREATE_LEAD)
     def post(self, request: Request) -> Response:
-        return self.create(request, record_lead_document)
+        return self.create(request)
 
     @extend_schema(**docs.FIND_LEAD)
     def get(self, request: Request) -> Response:

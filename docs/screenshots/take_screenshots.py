@@ -36,8 +36,7 @@ from clicks.models import Click  # noqa: E402
 from conversions.models import Conversion, ConversionChange, ConversionSource  # noqa: E402
 from conversions.services import (  # noqa: E402
     approve_conversion,
-    record_lead,
-    record_transaction,
+    record_conversion,
     reject_conversion,
 )
 from partners.models import Partner  # noqa: E402
@@ -95,7 +94,9 @@ def _report(program: Program, click: Click, number: int):
     if random.random() < 0.2:
         lead = events[EventKind.LEAD][0]
         payload = {"event": str(lead.uuid), "click": str(click.uuid), "reference": f"m-{number}"}
-        return record_lead(payload, source=ConversionSource.API, store=program.store)[0]
+        return record_conversion(
+            EventKind.LEAD, payload, source=ConversionSource.API, store=program.store
+        ).conversion
     products = []
     for event in random.sample(events[EventKind.TRANSACTION], k=random.randint(1, 2)):
         price = random.choice([24900, 49900, 89900, 129900])
@@ -119,7 +120,9 @@ def _report(program: Program, click: Click, number: int):
         "products": products,
     }
     source = random.choice([ConversionSource.API, ConversionSource.SCRIPT])
-    return record_transaction(payload, source=source, store=program.store)[0]
+    return record_conversion(
+        EventKind.TRANSACTION, payload, source=source, store=program.store
+    ).conversion
 
 
 def seed() -> None:

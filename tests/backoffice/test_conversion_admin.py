@@ -8,8 +8,7 @@ from django.utils import timezone
 from conversions.models import ConversionSource, ConversionStatus
 from conversions.services import (
     amend_transaction,
-    record_lead,
-    record_transaction,
+    record_conversion,
     reject_conversion,
 )
 from stores.models import EventKind
@@ -38,11 +37,12 @@ def recorded_transaction():
     shoes = EventFactory(program=program, name="Shoes", percent=Decimal("8"))
     socks = EventFactory(program=program, name="Socks", percent=Decimal("12.5"))
     click = ClickFactory(program=program, partner=PartnerFactory(name="Refunder SE"), ref="r-77")
-    conversion, _ = record_transaction(
+    conversion = record_conversion(
+        EventKind.TRANSACTION,
         transaction_payload(click, shoes, socks),
         source=ConversionSource.API,
         store=program.store,
-    )
+    ).conversion
     reject_conversion(conversion, actor="store:Awesome Store", reason="Order cancelled")
     return conversion
 
@@ -221,11 +221,12 @@ def test_a_lead_is_found_and_shown_with_its_reference(support_client):
     program = ProgramFactory()
     newsletter = LeadEventFactory(program=program, name="Newsletter", fixed_amount=4000)
     click = ClickFactory(program=program)
-    lead, _ = record_lead(
+    lead = record_conversion(
+        EventKind.LEAD,
         {"event": str(newsletter.uuid), "click": str(click.uuid), "reference": "member-1001"},
         source=ConversionSource.API,
         store=program.store,
-    )
+    ).conversion
 
     response = support_client.get(f"/admin/conversions/conversion/{lead.pk}/change/")
 
@@ -241,9 +242,12 @@ def test_the_history_shows_what_an_amendment_changed(support_client):
     shoes = EventFactory(program=program, name="Shoes", percent=Decimal("8"))
     socks = EventFactory(program=program, name="Socks", percent=Decimal("12.5"))
     click = ClickFactory(program=program)
-    conversion, _ = record_transaction(
-        transaction_payload(click, shoes, socks), source=ConversionSource.API, store=program.store
-    )
+    conversion = record_conversion(
+        EventKind.TRANSACTION,
+        transaction_payload(click, shoes, socks),
+        source=ConversionSource.API,
+        store=program.store,
+    ).conversion
     shoe_line = transaction_payload(click, shoes, socks)["products"][:1]
     amend_transaction(
         conversion,

@@ -10,10 +10,10 @@ from conversions.services import (
     amend_transaction,
     approve_conversion,
     approve_due_conversions,
-    record_lead,
-    record_transaction,
+    record_conversion,
     reject_conversion,
 )
+from stores.models import EventKind
 from tests.conversions.helpers import lead_payload, transaction_payload
 from tests.factories import ConversionFactory, EventFactory, ProgramFactory
 
@@ -23,10 +23,12 @@ STORE_ACTOR = "store:Awesome Store"
 
 
 def _transaction(shop) -> Conversion:
-    conversion, _ = record_transaction(
-        transaction_payload(shop), source=ConversionSource.API, store=shop.store
-    )
-    return conversion
+    return record_conversion(
+        EventKind.TRANSACTION,
+        transaction_payload(shop),
+        source=ConversionSource.API,
+        store=shop.store,
+    ).conversion
 
 
 def _actions(conversion) -> list[str]:
@@ -34,9 +36,13 @@ def _actions(conversion) -> list[str]:
 
 
 def test_a_lead_earns_its_fixed_amount(shop):
-    conversion, created = record_lead(
-        lead_payload(shop, voucher="WELCOME"), source=ConversionSource.API, store=shop.store
+    recorded = record_conversion(
+        EventKind.LEAD,
+        lead_payload(shop, voucher="WELCOME"),
+        source=ConversionSource.API,
+        store=shop.store,
     )
+    conversion, created = recorded.conversion, recorded.created
 
     conversion.refresh_from_db()
     assert created is True
@@ -51,12 +57,20 @@ def test_a_lead_earns_its_fixed_amount(shop):
 
 
 def test_a_lead_replay_returns_the_stored_lead_and_a_change_is_a_conflict(shop):
-    first, _ = record_lead(lead_payload(shop), source=ConversionSource.API, store=shop.store)
+    first = record_conversion(
+        EventKind.LEAD, lead_payload(shop), source=ConversionSource.API, store=shop.store
+    ).conversion
 
-    again, created = record_lead(lead_payload(shop), source=ConversionSource.API, store=shop.store)
+    recorded = record_conversion(
+        EventKind.LEAD, lead_payload(shop), source=ConversionSource.API, store=shop.store
+    )
+    again, created = recorded.conversion, recorded.created
     with pytest.raises(ConversionRefused) as caught:
-        record_lead(
-            lead_payload(shop, voucher="OTHER"), source=ConversionSource.API, store=shop.store
+        record_conversion(
+            EventKind.LEAD,
+            lead_payload(shop, voucher="OTHER"),
+            source=ConversionSource.API,
+            store=shop.store,
         )
 
     assert (again.pk, created) == (first.pk, False)
@@ -67,7 +81,8 @@ def test_a_lead_replay_returns_the_stored_lead_and_a_change_is_a_conflict(shop):
 
 def test_a_lead_with_a_transaction_event_is_refused(shop):
     with pytest.raises(ConversionRefused) as caught:
-        record_lead(
+        record_conversion(
+            EventKind.LEAD,
             lead_payload(shop, event=str(shop.shoes.uuid)),
             source=ConversionSource.API,
             store=shop.store,
@@ -119,7 +134,9 @@ def test_new_sums_that_do_not_match_the_lines_are_refused(shop):
 def test_a_transaction_without_lines_takes_new_sums(shop):
     payload = transaction_payload(shop, orderSum=10100, vatSum=2000)
     del payload["products"]
-    conversion, _ = record_transaction(payload, source=ConversionSource.API, store=shop.store)
+    conversion = record_conversion(
+        EventKind.TRANSACTION, payload, source=ConversionSource.API, store=shop.store
+    ).conversion
 
     amended = amend_transaction(conversion, {"orderSum": 5050, "vatSum": 1000}, actor=STORE_ACTOR)
 
@@ -204,7 +221,9 @@ def test_a_rejection_without_a_reason_is_refused(shop):
 
 
 def test_a_lead_can_only_be_rejected(shop):
-    lead, _ = record_lead(lead_payload(shop), source=ConversionSource.API, store=shop.store)
+    lead = record_conversion(
+        EventKind.LEAD, lead_payload(shop), source=ConversionSource.API, store=shop.store
+    ).conversion
 
     with pytest.raises(ConversionRefused) as caught:
         amend_lead(lead, {"orderSum": 1}, actor=STORE_ACTOR)

@@ -6,7 +6,8 @@ from rest_framework.test import APIClient
 from conversions.api import docs
 from conversions.models import ConversionSource
 from conversions.selectors import conversion_document
-from conversions.services import record_lead, record_transaction
+from conversions.services import record_conversion
+from stores.models import EventKind
 from tests.conversions.helpers import lead_payload, transaction_payload
 
 pytestmark = pytest.mark.django_db
@@ -21,21 +22,30 @@ def _shape(value):
 
 
 def test_the_documented_examples_have_the_shape_of_real_answers(shop):
-    transaction, _ = record_transaction(
-        transaction_payload(shop), source=ConversionSource.API, store=shop.store
-    )
-    lead, _ = record_lead(
-        lead_payload(shop, voucher="WELCOME"), source=ConversionSource.API, store=shop.store
-    )
+    transaction = record_conversion(
+        EventKind.TRANSACTION,
+        transaction_payload(shop),
+        source=ConversionSource.API,
+        store=shop.store,
+    ).conversion
+    lead = record_conversion(
+        EventKind.LEAD,
+        lead_payload(shop, voucher="WELCOME"),
+        source=ConversionSource.API,
+        store=shop.store,
+    ).conversion
 
     assert _shape(docs.TRANSACTION_DOCUMENT) == _shape(conversion_document(transaction))
     assert _shape(docs.LEAD_DOCUMENT) == _shape(conversion_document(lead))
 
 
 def test_the_documented_response_fields_are_those_of_real_answers(shop):
-    transaction, _ = record_transaction(
-        transaction_payload(shop), source=ConversionSource.API, store=shop.store
-    )
+    transaction = record_conversion(
+        EventKind.TRANSACTION,
+        transaction_payload(shop),
+        source=ConversionSource.API,
+        store=shop.store,
+    ).conversion
     schema = APIClient().get("/api/schema/", {"format": "json"}).json()
     documented = schema["components"]["schemas"]["ConversionDocument"]["properties"]
 

@@ -14,9 +14,10 @@ from conversions.models import Conversion, ConversionChange, ConversionSource
 from conversions.services import (
     ConversionRefused,
     approve_due_conversions,
-    record_transaction,
+    record_conversion,
     reject_conversion,
 )
+from stores.models import EventKind
 from tests.conversions.helpers import transaction_payload
 from tests.factories import ConversionFactory
 
@@ -47,12 +48,18 @@ def _race(work: Callable[[int], object]) -> list[object]:
     return results
 
 
+def _report(payload: dict, shop) -> tuple[Conversion, bool]:
+    """Record the report as the store API does: (conversion, created)."""
+    recorded = record_conversion(
+        EventKind.TRANSACTION, payload, source=ConversionSource.API, store=shop.store
+    )
+    return recorded.conversion, recorded.created
+
+
 def test_identical_reports_racing_store_one_transaction(shop):
     payload = transaction_payload(shop)
 
-    results = _race(
-        lambda _: record_transaction(payload, source=ConversionSource.API, store=shop.store)
-    )
+    results = _race(lambda _: _report(payload, shop))
 
     assert all(isinstance(result, tuple) for result in results), results
     assert sorted(created for _, created in results) == [False] * (THREADS - 1) + [True]
@@ -61,13 +68,7 @@ def test_identical_reports_racing_store_one_transaction(shop):
 
 
 def test_different_reports_racing_for_one_order_number_store_one_and_refuse_the_rest(shop):
-    results = _race(
-        lambda index: record_transaction(
-            transaction_payload(shop, voucher=f"V{index}"),
-            source=ConversionSource.API,
-            store=shop.store,
-        )
-    )
+    results = _race(lambda index: _report(transaction_payload(shop, voucher=f"V{index}"), shop))
 
     stored = [result for result in results if isinstance(result, tuple)]
     refused = [result for result in results if isinstance(result, ConversionRefused)]

@@ -6,16 +6,36 @@ from django.utils import timezone
 
 from conversions.models import Conversion, ConversionChange, ConversionSource, ProductLine
 from conversions.selectors import conversion_document, conversions_with_relations
-from conversions.services import ConversionRefused, amend_transaction, record_transaction
+from conversions.services import (
+    ConversionRefused,
+    RecordedConversion,
+    amend_transaction,
+    record_conversion,
+)
+from stores.models import EventKind
 from tests.conversions.helpers import transaction_payload
 from tests.factories import ClickFactory, EventFactory, LeadEventFactory, ProgramFactory
 
 pytestmark = pytest.mark.django_db
 
 
+def _record(payload, shop, **kwargs) -> RecordedConversion:
+    """Record a transaction as the store API does (kwargs: the Idempotency-Key)."""
+    return record_conversion(
+        EventKind.TRANSACTION, payload, source=ConversionSource.API, store=shop.store, **kwargs
+    )
+
+
+def _record_from_tag(payload) -> RecordedConversion:
+    """Record a transaction as the browser tag does: no store, so no store scoping."""
+    return record_conversion(
+        EventKind.TRANSACTION, payload, source=ConversionSource.SCRIPT, store=None
+    )
+
+
 def _refusal(payload, shop, **kwargs) -> ConversionRefused:
     with pytest.raises(ConversionRefused) as caught:
-        record_transaction(payload, source=ConversionSource.API, store=shop.store, **kwargs)
+        _record(payload, shop, **kwargs)
     return caught.value
 
 
@@ -28,7 +48,8 @@ def test_it_stores_a_transaction_with_commission_per_line(shop):
     payload = transaction_payload(shop)
 
     # when
-    conversion, created = record_transaction(payload, source=ConversionSource.API, store=shop.store)
+    recorded = _record(payload, shop)
+    conversion, created = recorded.conversion, recorded.created
 
     # then 8 % of 1000 = 80; 12.5 % of 300 = 37.5, rounded half up to 38
     assert created is True
@@ -78,7 +99,7 @@ def test_a_transaction_without_lines_earns_on_its_net_amount(shop):
     payload = transaction_payload(shop, orderSum=10100, vatSum=2000)
     del payload["products"]
 
-    conversion, _ = record_transaction(payload, source=ConversionSource.API, store=shop.store)
+    conversion = _record(payload, shop).conversion
 
     # 8 % of 8100 = 648
     assert conversion.commission == 648
@@ -97,7 +118,7 @@ def test_a_fixed_event_earns_per_unit_on_a_line(shop):
         ],
     )
 
-    conversion, _ = record_transaction(payload, source=ConversionSource.API, store=shop.store)
+    conversion = _record(payload, shop).conversion
 
     assert conversion.commission == 1500
     assert conversion.commission_breakdown[0]["method"] == "fixed_per_unit"
@@ -109,22 +130,21 @@ def test_a_fixed_order_event_earns_once_without_lines(shop):
     payload = transaction_payload(shop, event=str(shop.gift_card.uuid))
     del payload["products"]
 
-    conversion, _ = record_transaction(payload, source=ConversionSource.API, store=shop.store)
+    conversion = _record(payload, shop).conversion
 
     assert conversion.commission == 500
     assert conversion.commission_breakdown[0]["method"] == "fixed_per_conversion"
 
 
 def test_the_same_report_again_returns_the_stored_conversion(shop):
-    first, _ = record_transaction(
-        transaction_payload(shop), source=ConversionSource.API, store=shop.store
-    )
+    first = _record(transaction_payload(shop), shop).conversion
 
     # the same business fields, formatted differently (voucher as a list, other names)
     replay = transaction_payload(shop, voucher=None, vouchers=["SUMMER10"])
     del replay["voucher"]
     replay["products"][0]["name"] = "RUNNING SHOE"
-    again, created = record_transaction(replay, source=ConversionSource.API, store=shop.store)
+    recorded = _record(replay, shop)
+    again, created = recorded.conversion, recorded.created
 
     assert created is False
     assert again.pk == first.pk
@@ -133,9 +153,7 @@ def test_the_same_report_again_returns_the_stored_conversion(shop):
 
 
 def test_a_different_report_for_the_same_order_number_is_a_conflict(shop):
-    first, _ = record_transaction(
-        transaction_payload(shop), source=ConversionSource.API, store=shop.store
-    )
+    first = _record(transaction_payload(shop), shop).conversion
     changed = transaction_payload(shop, voucher="OTHER")
 
     refusal = _refusal(changed, shop)
@@ -148,11 +166,10 @@ def test_a_different_report_for_the_same_order_number_is_a_conflict(shop):
 
 
 def test_a_report_from_the_tag_and_then_the_api_is_stored_once_as_the_tags(shop):
-    record_transaction(transaction_payload(shop), source=ConversionSource.SCRIPT)
+    _record_from_tag(transaction_payload(shop))
 
-    conversion, created = record_transaction(
-        transaction_payload(shop), source=ConversionSource.API, store=shop.store
-    )
+    recorded = _record(transaction_payload(shop), shop)
+    conversion, created = recorded.conversion, recorded.created
 
     assert created is False
     assert conversion.source == "script"
@@ -160,31 +177,17 @@ def test_a_report_from_the_tag_and_then_the_api_is_stored_once_as_the_tags(shop)
 
 
 def test_the_same_idempotency_key_and_report_returns_the_stored_conversion(shop):
-    first, _ = record_transaction(
-        transaction_payload(shop),
-        source=ConversionSource.API,
-        store=shop.store,
-        idempotency_key="key-1",
-    )
+    first = _record(transaction_payload(shop), shop, idempotency_key="key-1").conversion
 
-    again, created = record_transaction(
-        transaction_payload(shop),
-        source=ConversionSource.API,
-        store=shop.store,
-        idempotency_key="key-1",
-    )
+    recorded = _record(transaction_payload(shop), shop, idempotency_key="key-1")
+    again, created = recorded.conversion, recorded.created
 
     assert (again.pk, created) == (first.pk, False)
     assert Conversion.objects.get().idempotency_key == "key-1"
 
 
 def test_the_same_idempotency_key_for_another_report_is_a_conflict(shop):
-    record_transaction(
-        transaction_payload(shop),
-        source=ConversionSource.API,
-        store=shop.store,
-        idempotency_key="key-1",
-    )
+    _record(transaction_payload(shop), shop, idempotency_key="key-1")
 
     refusal = _refusal(
         transaction_payload(shop, orderNumber="692549564"), shop, idempotency_key="key-1"
@@ -236,9 +239,7 @@ def test_it_accepts_a_click_just_inside_the_attribution_window(shop):
     shop.click.created_at = timezone.now() - timedelta(days=29, hours=23)
     shop.click.save()
 
-    _, created = record_transaction(
-        transaction_payload(shop), source=ConversionSource.API, store=shop.store
-    )
+    created = _record(transaction_payload(shop), shop).created
 
     assert created is True
 
@@ -279,17 +280,14 @@ def test_it_accepts_conversions_for_a_paused_program(shop):
     shop.program.status = "paused"
     shop.program.save()
 
-    _, created = record_transaction(
-        transaction_payload(shop), source=ConversionSource.API, store=shop.store
-    )
+    created = _record(transaction_payload(shop), shop).created
 
     assert created is True
 
 
 def test_the_tag_needs_no_store_and_takes_the_clicks_program(shop):
-    conversion, created = record_transaction(
-        transaction_payload(shop), source=ConversionSource.SCRIPT
-    )
+    recorded = _record_from_tag(transaction_payload(shop))
+    conversion, created = recorded.conversion, recorded.created
 
     assert created is True
     assert conversion.program_id == shop.program.pk
@@ -309,9 +307,7 @@ def test_a_lead_event_of_the_same_program_is_not_a_line_event(shop):
 
 def test_the_created_snapshot_is_the_document_of_the_stored_rows(shop):
     # given the create path builds its snapshot without re-reading what it wrote
-    conversion, _ = record_transaction(
-        transaction_payload(shop), source=ConversionSource.SCRIPT, store=None
-    )
+    conversion = _record_from_tag(transaction_payload(shop)).conversion
 
     snapshot = dict(ConversionChange.objects.get().snapshot)
     sequence = snapshot.pop("change")
@@ -322,29 +318,23 @@ def test_the_created_snapshot_is_the_document_of_the_stored_rows(shop):
 
 
 def test_a_replay_is_answered_even_after_its_click_has_expired(shop):
-    first, _ = record_transaction(
-        transaction_payload(shop), source=ConversionSource.API, store=shop.store
-    )
+    first = _record(transaction_payload(shop), shop).conversion
     shop.click.created_at = timezone.now() - timedelta(days=31)
     shop.click.save()
 
-    again, created = record_transaction(
-        transaction_payload(shop), source=ConversionSource.API, store=shop.store
-    )
+    recorded = _record(transaction_payload(shop), shop)
+    again, created = recorded.conversion, recorded.created
 
     assert (again.pk, created) == (first.pk, False)
     assert ConversionChange.objects.count() == 1
 
 
 def test_a_replay_after_an_amendment_answers_the_amended_record(shop):
-    first, _ = record_transaction(
-        transaction_payload(shop), source=ConversionSource.API, store=shop.store
-    )
+    first = _record(transaction_payload(shop), shop).conversion
     amend_transaction(first, {"orderSum": 1625, "vatSum": 325, "products": []}, actor="store:x")
 
-    again, created = record_transaction(
-        transaction_payload(shop), source=ConversionSource.API, store=shop.store
-    )
+    recorded = _record(transaction_payload(shop), shop)
+    again, created = recorded.conversion, recorded.created
 
     assert created is False
     assert (again.pk, again.commission) == (first.pk, 104)

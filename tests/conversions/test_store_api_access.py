@@ -2,9 +2,9 @@ import pytest
 from rest_framework.test import APIClient
 
 from conversions.models import Conversion
-from conversions.services import record_transaction
+from conversions.services import record_conversion
 from partners.services import issue_partner_token
-from stores.models import StoreToken
+from stores.models import EventKind, StoreToken
 from stores.services import issue_store_token, revoke_store_token
 from tests.conversions.helpers import transaction_payload
 from tests.factories import (
@@ -94,7 +94,9 @@ def test_another_stores_click_is_refused(shop, store_client):
 
 def test_a_lookup_across_two_programs_of_the_store_names_the_program(shop, store_client):
     # given the same order number in both of the store's programs
-    record_transaction(transaction_payload(shop), source="api", store=shop.store)
+    record_conversion(
+        EventKind.TRANSACTION, transaction_payload(shop), source="api", store=shop.store
+    )
     norway = ProgramFactory(store=shop.store, currency="NOK")
     norway_event = EventFactory(program=norway)
     norway_click = ClickFactory(program=norway)
@@ -102,7 +104,7 @@ def test_a_lookup_across_two_programs_of_the_store_names_the_program(shop, store
         shop, click=str(norway_click.uuid), event=str(norway_event.uuid), currency="NOK"
     )
     del payload["products"]
-    record_transaction(payload, source="api", store=shop.store)
+    record_conversion(EventKind.TRANSACTION, payload, source="api", store=shop.store)
 
     ambiguous = store_client.get(URL, {"byOrderNumber": "692549563"})
     named = store_client.get(URL, {"byOrderNumber": "692549563", "program": str(norway.uuid)})

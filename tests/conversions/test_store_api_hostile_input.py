@@ -211,7 +211,7 @@ def test_an_unexpected_failure_answers_500_in_the_error_shape(shop, store_client
     def broken(*args, **kwargs):
         raise RuntimeError("bug")
 
-    monkeypatch.setattr("conversions.api.views.record_transaction_document", broken)
+    monkeypatch.setattr("conversions.api.views.record_conversion", broken)
 
     error = _error(store_client.post(URL, transaction_payload(shop), format="json"), 500)
 

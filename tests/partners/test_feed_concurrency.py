@@ -12,7 +12,7 @@ drains it. Two ways of being slow are tried, each aimed at a different way a fee
   transactions overlap and commit in another order than they began. A number taken when
   the write begins (an auto-increment id, a timestamp) would skip here.
 
-A third run goes through the real conversion services (`record_transaction`,
+A third run goes through the real conversion services (`record_conversion`,
 `amend_transaction`, `approve_conversion`, `reject_conversion`), with writers racing to
 settle each other's conversions.
 """
@@ -41,10 +41,10 @@ from conversions.services import (
     amend_transaction,
     approve_conversion,
     record_change,
-    record_transaction,
+    record_conversion,
     reject_conversion,
 )
-from stores.models import Event
+from stores.models import Event, EventKind
 from tests.factories import (
     ClickFactory,
     EventFactory,
@@ -169,9 +169,12 @@ def _write_through_services(shared: Shared) -> None:
                 "vatSum": 0,
                 "currency": "SEK",
             }
-            conversion, _ = record_transaction(
-                payload, source=ConversionSource.API, store=shared.event.program.store
-            )
+            conversion = record_conversion(
+                EventKind.TRANSACTION,
+                payload,
+                source=ConversionSource.API,
+                store=shared.event.program.store,
+            ).conversion
             own_sums[conversion.pk] = AMOUNT_STEP
             with shared.lock:
                 shared.pending.append(conversion.pk)

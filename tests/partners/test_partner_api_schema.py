@@ -5,8 +5,9 @@ from openapi_spec_validator import validate
 from rest_framework.test import APIClient
 
 from conversions.models import ConversionSource
-from conversions.services import record_lead, record_transaction, reject_conversion
+from conversions.services import record_conversion, reject_conversion
 from partners.api import examples
+from stores.models import EventKind
 from tests.factories import (
     AdmissionFactory,
     ClickFactory,
@@ -80,10 +81,17 @@ def test_the_documented_examples_have_the_shape_of_real_answers():
         ],
         "voucher": "SUMMER10",
     }
-    order, _ = record_transaction(payload, source=ConversionSource.API, store=program.store)
+    order = record_conversion(
+        EventKind.TRANSACTION, payload, source=ConversionSource.API, store=program.store
+    ).conversion
     reject_conversion(order, actor="store:Awesome Store", reason="Order cancelled")
     lead = {"event": str(newsletter.uuid), "click": str(click.uuid), "reference": "member-1001"}
-    record_lead({**lead, "voucher": "WELCOME"}, source=ConversionSource.API, store=program.store)
+    record_conversion(
+        EventKind.LEAD,
+        {**lead, "voucher": "WELCOME"},
+        source=ConversionSource.API,
+        store=program.store,
+    )
     client = client_for(partner)
 
     feed = client.get("/api/v2/partner/conversions").json()

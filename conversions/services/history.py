@@ -1,0 +1,66 @@
+"""A conversion's history and its partner's feed: every change ends in `record_change`."""
+
+from functools import partial
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from conversions.models import ChangeAction, ChangeCounter, Conversion, ConversionChange
+from conversions.selectors import conversion_document, conversions_with_relations
+from retrack.metrics import count_conversion
+
+# An upsert, so that a counter row lost to `manage.py flush` (or a test's) is remade.
+_NEXT_SEQUENCE_SQL = (
+    f"INSERT INTO {ChangeCounter._meta.db_table} AS counter (id, last_sequence) VALUES (1, 1) "
+    "ON CONFLICT (id) DO UPDATE SET last_sequence = counter.last_sequence + 1 "
+    "RETURNING last_sequence"
+)
+
+
+def record_change(
+    conversion: Conversion,
+    *,
+    action: ChangeAction,
+    actor: str,
+    changes: dict[str, Any] | None = None,
+    reason: str = "",
+    document: dict[str, Any] | None = None,
+) -> ConversionChange:
+    """Append a change to the conversion's history and to its partner's feed.
+
+    Call it as the last write of the transaction that changed the conversion. Taking the
+    next sequence number locks the counter row until that transaction commits, so a later
+    sequence number is only ever handed out after the earlier one is committed: sequence
+    order is commit order, and a feed reader that has seen sequence N can never later find
+    a new change below N. The lock is held only for the last two statements and the commit.
+
+    The snapshot is the conversion re-read from the database, unless the caller passes the
+    `document` it built from the very rows it just wrote (the create path, to save a read).
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("record_change must run inside the transaction that made the change")
+    fresh = conversion
+    if document is None:
+        fresh = conversions_with_relations().get(pk=conversion.pk)
+        document = conversion_document(fresh)
+    snapshot = dict(document)
+    with connection.cursor() as cursor:
+        cursor.execute(_NEXT_SEQUENCE_SQL)
+        (sequence,) = cursor.fetchone()
+    snapshot["change"] = sequence
+    if action != ChangeAction.AMENDED:
+        # Counted once committed: a rolled-back change entered no status.
+        transaction.on_commit(partial(count_conversion, snapshot["status"]))
+    # The change holds the freshly read conversion, relations loaded, for callers to answer.
+    return ConversionChange.objects.create(
+        conversion=fresh,
+        partner_id=conversion.partner_id,
+        sequence=sequence,
+        action=action,
+        actor=actor,
+        reason=reason,
+        changes=changes or {},
+        snapshot=snapshot,
+        created_at=timezone.now(),
+    )

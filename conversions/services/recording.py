@@ -1,0 +1,290 @@
+"""Recording a report: one path for every source, the store API and the browser tag alike.
+
+`record_conversion` parses the report, attributes it to its click (the click exists, is
+the store's, is within the attribution window; the events are the program's; the currency
+is the program's), prices it and stores it with its product lines and its `created`
+history entry in one short transaction. A replay of a stored report (same natural key or
+Idempotency-Key, same business fields) answers the stored conversion; a different report
+under the same key is refused with a 409.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from clicks.models import Click
+from conversions.commission import Commission, CommissionBasis
+from conversions.models import ChangeAction, Conversion, ConversionSource, ProductLine
+from conversions.payloads import LineInput, parse_idempotency_key, parse_lead, parse_transaction
+from conversions.refusals import ConversionRefused
+from conversions.selectors import conversion_document, conversions_with_relations
+from conversions.services.history import record_change
+from conversions.services.pricing import (
+    priced_lines,
+    product_lines,
+    resolve_events,
+    storable_commission,
+)
+from stores.models import Event, EventKind, Program, Store
+
+TAG_ACTOR = "tag"
+
+
+@dataclass(frozen=True)
+class RecordedConversion:
+    """What `record_conversion` answers: the conversion, its document, and whether it is new.
+
+    `document` is the conversion as `conversion_document` shows it, built from the rows
+    just written (no re-read); `created` is False for a replay of a stored report.
+    """
+
+    conversion: Conversion
+    document: dict[str, Any]
+    created: bool
+
+
+def record_conversion(
+    kind: EventKind | str,
+    payload: Any,
+    *,
+    source: ConversionSource,
+    store: Store | None,
+    idempotency_key: str | None = None,
+) -> RecordedConversion:
+    """Validate, attribute and store a transaction or a lead from the contract's payload.
+
+    `payload` is the contract's camelCase body for `kind`. `store` is the store whose
+    token reported it; None means the browser tag: the program is the click's and no store
+    scoping applies (the caller removes the tag body's `kind`). Raises ConversionRefused,
+    having written nothing, when the report is refused.
+    """
+    report = _parse_report(EventKind(kind), payload)
+    idempotency_key = parse_idempotency_key(idempotency_key)
+    click = _attributable_click(report.click, store)
+    program = click.program
+    fingerprint = report.fingerprint()
+    now = timezone.now()
+    try:
+        order_event, line_events = _attribute(report, click, now)
+    except ConversionRefused:
+        # A replay of a stored report still answers it, e.g. after its click has expired.
+        existing = _find_existing(program, report, idempotency_key)
+        if existing is None:
+            raise
+        return _replay(existing, report, fingerprint)
+    commission = _commission(report, order_event, line_events)
+
+    conversion = Conversion(
+        kind=report.kind,
+        program=program,
+        partner=click.partner,
+        click=click,
+        event=order_event,
+        order_number=report.key if report.kind == EventKind.TRANSACTION else None,
+        reference=report.key if report.kind == EventKind.LEAD else None,
+        order_sum=report.order_sum,
+        vat_sum=report.vat_sum,
+        commission=commission.total,
+        commission_breakdown=commission.breakdown,
+        currency=program.currency,
+        vouchers=list(report.vouchers),
+        source=source,
+        idempotency_key=idempotency_key,
+        payload_fingerprint=fingerprint,
+        created_at=now,
+        updated_at=now,
+    )
+    lines = product_lines(conversion, report.products, line_events, commission)
+    actor = f"store:{store.name}" if store is not None else TAG_ACTOR
+    try:
+        # The unique constraints decide, not a prior read: a replay's or a racing twin's
+        # INSERT fails (after waiting for the winner to commit) and it answers the winner.
+        with transaction.atomic():
+            conversion.save(force_insert=True)
+            ProductLine.objects.bulk_create(lines)
+            # Built from the rows just written, with their relations at hand: no re-read.
+            document = conversion_document(conversion, lines=lines)
+            record_change(conversion, action=ChangeAction.CREATED, actor=actor, document=document)
+    except IntegrityError:
+        winner = _find_existing(program, report, idempotency_key)
+        if winner is None:
+            raise
+        return _replay(winner, report, fingerprint)
+    return RecordedConversion(conversion, document, True)
+
+
+@dataclass(frozen=True)
+class _Report:
+    """A parsed report, whichever its kind, with what creating it needs."""
+
+    kind: EventKind
+    key: str
+    event: Any
+    click: Any
+    currency: str | None
+    order_sum: int
+    vat_sum: int
+    products: tuple[LineInput, ...]
+    vouchers: tuple[str, ...]
+
+    def fingerprint(self) -> str:
+        """A digest of the business fields: equal for a replay, whatever its formatting.
+
+        Product names are left out: they are display text, and the tag and the store's
+        server may spell them differently for the same order.
+        """
+        canonical = {
+            "kind": str(self.kind),
+            "key": self.key,
+            "event": str(self.event),
+            "click": str(self.click),
+            "currency": self.currency,
+            "order_sum": self.order_sum,
+            "vat_sum": self.vat_sum,
+            "vouchers": sorted(self.vouchers),
+            "lines": [
+                [str(line.event), line.reference, line.quantity, line.price, line.vat]
+                for line in self.products
+            ],
+        }
+        encoded = json.dumps(canonical, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(encoded.encode()).hexdigest()
+
+
+def _parse_report(kind: EventKind, payload: Any) -> _Report:
+    if kind == EventKind.LEAD:
+        return _lead_report(payload)
+    return _transaction_report(payload)
+
+
+def _transaction_report(payload: Any) -> _Report:
+    data = parse_transaction(payload)
+    return _Report(
+        kind=EventKind.TRANSACTION,
+        key=data.order_number,
+        event=data.event,
+        click=data.click,
+        currency=data.currency,
+        order_sum=data.order_sum,
+        vat_sum=data.vat_sum,
+        products=data.products,
+        vouchers=data.vouchers,
+    )
+
+
+def _lead_report(payload: Any) -> _Report:
+    data = parse_lead(payload)
+    return _Report(
+        kind=EventKind.LEAD,
+        key=data.reference,
+        event=data.event,
+        click=data.click,
+        currency=None,
+        order_sum=0,
+        vat_sum=0,
+        products=(),
+        vouchers=data.vouchers,
+    )
+
+
+def _attribute(report: _Report, click: Click, now: datetime) -> tuple[Event, list[Event]]:
+    """The report's events, once the click's age, the events and the currency are checked."""
+    program = click.program
+    if click.created_at < now - timedelta(days=program.attribution_days):
+        raise ConversionRefused(
+            422,
+            "click_expired",
+            f"The click is older than the program's attribution window "
+            f"({program.attribution_days} days).",
+            {"click": ["is older than the attribution window"]},
+        )
+    order_event, line_events = resolve_events(program, report.kind, report.event, report.products)
+    if report.currency is not None and report.currency != program.currency:
+        raise ConversionRefused(
+            422,
+            "currency_mismatch",
+            f"The program's currency is {program.currency}, not {report.currency}.",
+            {"currency": [f"must be {program.currency}"]},
+        )
+    return order_event, line_events
+
+
+def _attributable_click(click_uuid, store: Store | None) -> Click:
+    try:
+        click = Click.objects.select_related("program__store", "partner").get(pk=click_uuid)
+    except Click.DoesNotExist:
+        raise ConversionRefused(
+            422, "click_not_found", "No click has this UUID.", {"click": ["is not a known click"]}
+        ) from None
+    if store is not None and click.program.store_id != store.pk:
+        raise ConversionRefused(
+            422,
+            "click_not_yours",
+            "The click belongs to another store's program.",
+            {"click": ["belongs to another store's program"]},
+        )
+    return click
+
+
+def _find_existing(
+    program: Program, report: _Report, idempotency_key: str | None
+) -> Conversion | None:
+    """The stored conversion with the report's natural key, else with its Idempotency-Key."""
+    key_field = "order_number" if report.kind == EventKind.TRANSACTION else "reference"
+    condition = Q(kind=report.kind, **{key_field: report.key})
+    if idempotency_key is not None:
+        condition |= Q(idempotency_key=idempotency_key)
+    candidates = list(
+        Conversion.objects.filter(condition, program=program).only(
+            "pk", "uuid", "kind", "order_number", "reference", "payload_fingerprint"
+        )[:2]
+    )
+    for candidate in candidates:
+        if candidate.kind == report.kind and getattr(candidate, key_field) == report.key:
+            return candidate
+    return candidates[0] if candidates else None
+
+
+def _replay(existing: Conversion, report: _Report, fingerprint: str) -> RecordedConversion:
+    """The stored conversion when the report repeats it; a 409 when it differs."""
+    same_key = existing.kind == report.kind and report.key in (
+        existing.order_number,
+        existing.reference,
+    )
+    if same_key and existing.payload_fingerprint == fingerprint:
+        stored = conversions_with_relations().get(pk=existing.pk)
+        return RecordedConversion(stored, conversion_document(stored), False)
+    plural = "transactions" if existing.kind == EventKind.TRANSACTION else "leads"
+    if not same_key:
+        raise ConversionRefused(
+            409,
+            "idempotency_key_conflict",
+            "This Idempotency-Key was already used for a different report "
+            f"(conversion {existing.uuid}).",
+            {"Idempotency-Key": ["was already used for a different report"]},
+        )
+    key_name = "orderNumber" if report.kind == EventKind.TRANSACTION else "reference"
+    raise ConversionRefused(
+        409,
+        "duplicate_conflict",
+        f"A {existing.kind} with this {key_name} already exists with different data; "
+        f"to change it, call PATCH /api/v2/{plural}/{existing.uuid}.",
+        {key_name: ["already exists with different data"]},
+    )
+
+
+def _commission(report: _Report, order_event: Event, line_events: list[Event]) -> Commission:
+    basis = CommissionBasis(
+        kind=report.kind,
+        event=order_event,
+        order_sum=report.order_sum,
+        vat_sum=report.vat_sum,
+        lines=priced_lines(report.products, line_events),
+    )
+    return storable_commission(basis)

@@ -1,6 +1,7 @@
 """Back office for partners: their admissions and partner API tokens."""
 
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
 from partners.models import Admission, Partner, PartnerToken
 from partners.services import issue_partner_token, revoke_partner_token
@@ -30,7 +31,7 @@ class PartnerTokenInline(TokenInline):
 
 
 @admin.register(Partner)
-class PartnerAdmin(admin.ModelAdmin):
+class PartnerAdmin(SimpleHistoryAdmin):
     list_display = ["name", "uuid", "created_at"]
     search_fields = ["name", "=uuid"]
     readonly_fields = ["uuid", "created_at", "issue_token_link"]
@@ -46,7 +47,7 @@ class PartnerAdmin(admin.ModelAdmin):
 
 
 @admin.register(Admission)
-class AdmissionAdmin(admin.ModelAdmin):
+class AdmissionAdmin(SimpleHistoryAdmin):
     list_display = ["partner", "program", "created_at"]
     list_filter = ["partner", "program"]
     list_select_related = ["partner", "program"]

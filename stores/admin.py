@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.utils import formats, timezone
+from simple_history.admin import SimpleHistoryAdmin
 
 from clicks.selectors import tracking_link
 from partners.models import Admission
@@ -40,7 +41,7 @@ class StoreTokenInline(TokenInline):
 
 
 @admin.register(Store)
-class StoreAdmin(admin.ModelAdmin):
+class StoreAdmin(SimpleHistoryAdmin):
     list_display = ["name", "uuid", "created_at"]
     search_fields = ["name", "=uuid"]
     readonly_fields = ["uuid", "created_at", "issue_token_link"]
@@ -84,7 +85,7 @@ class AdmissionInline(admin.TabularInline):
 
 
 @admin.register(Program)
-class ProgramAdmin(admin.ModelAdmin):
+class ProgramAdmin(SimpleHistoryAdmin):
     """One page to onboard a program: settings, events, admitted partners, links, snippets."""
 
     form = ProgramForm
@@ -131,7 +132,7 @@ class ProgramAdmin(admin.ModelAdmin):
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(SimpleHistoryAdmin):
     form = EventForm
     list_display = ["name", "program", "kind", "percent", "fixed_amount", "uuid"]
     list_filter = ["kind", "program"]

@@ -1,12 +1,10 @@
 """Writes to partners, their admissions and their API tokens."""
 
 from django.db import transaction
-from django.utils import timezone
 
 from partners.models import Admission, Partner, PartnerToken
-from retrack.audit.models import AuditAction
-from retrack.audit.services import record_audit_event
 from stores.models import Program
+from stores.services import revoke_api_token
 
 
 def issue_partner_token(partner: Partner, name: str = "") -> tuple[PartnerToken, str]:
@@ -19,19 +17,7 @@ def issue_partner_token(partner: Partner, name: str = "") -> tuple[PartnerToken,
 
 def revoke_partner_token(token: PartnerToken, *, actor: str = "system") -> bool:
     """Revoke the token from now on; False when it already was (nothing is recorded then)."""
-    now = timezone.now()
-    with transaction.atomic():
-        revoked = PartnerToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
-            revoked_at=now
-        )
-        if revoked:
-            record_audit_event(
-                AuditAction.TOKEN_REVOKED,
-                actor=actor,
-                target=f"{token.prefix}… ({token.partner})",
-                details={"revoked_at": [None, now.isoformat()]},
-            )
-    return bool(revoked)
+    return revoke_api_token(token, owner=token.partner, actor=actor)
 
 
 def admit_partner(partner: Partner, program: Program) -> Admission:

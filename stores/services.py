@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from retrack.audit.models import AuditAction
 from retrack.audit.services import record_audit_event
+from retrack.lib.tokens import ApiTokenBase
 from stores.models import Event, Program, Store, StoreToken
 
 
@@ -18,16 +19,25 @@ def issue_store_token(store: Store, name: str = "") -> tuple[StoreToken, str]:
 
 def revoke_store_token(token: StoreToken, *, actor: str = "system") -> bool:
     """Revoke the token from now on; False when it already was (nothing is recorded then)."""
+    return revoke_api_token(token, owner=token.store, actor=actor)
+
+
+def revoke_api_token(token: ApiTokenBase, *, owner: object, actor: str) -> bool:
+    """Revoke a store's or a partner's token once, and record who did it in the audit.
+
+    A conditional UPDATE, so that of two operators revoking at once only one revokes and
+    one revocation is recorded.
+    """
     now = timezone.now()
     with transaction.atomic():
-        revoked = StoreToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
-            revoked_at=now
+        revoked = (
+            type(token).objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now)
         )
         if revoked:
             record_audit_event(
                 AuditAction.TOKEN_REVOKED,
                 actor=actor,
-                target=f"{token.prefix}… ({token.store})",
+                target=f"{token.prefix}… ({owner})",
                 details={"revoked_at": [None, now.isoformat()]},
             )
     return bool(revoked)

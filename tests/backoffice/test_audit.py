@@ -17,6 +17,7 @@ from tests.factories import (
     ProgramFactory,
     StoreFactory,
 )
+from tests.stores.test_onboard import DOCUMENT
 
 pytestmark = pytest.mark.django_db
 
@@ -127,27 +128,8 @@ def test_create_token_leaves_a_record_without_the_secret():
 
 
 def test_onboard_leaves_a_record_and_the_history_of_what_it_wrote(tmp_path):
-    document = {
-        "partners": [{"name": "Refunder SE"}],
-        "stores": [
-            {
-                "name": "Awesome Store",
-                "programs": [
-                    {
-                        "name": "Awesome Store SE",
-                        "currency": "SEK",
-                        "landing_url": "https://www.awesome-store.example/",
-                        "allowed_domains": ["awesome-store.example"],
-                        "redirect_page_url": None,
-                        "partners": ["Refunder SE"],
-                        "events": [{"name": "Shoes", "kind": "transaction", "percent": "8.0"}],
-                    }
-                ],
-            }
-        ],
-    }
     path = tmp_path / "stores.json"
-    path.write_text(json.dumps(document))
+    path.write_text(json.dumps(DOCUMENT))
 
     call_command("onboard", str(path), "--issue-tokens", stdout=StringIO())
 
@@ -161,7 +143,10 @@ def test_onboard_leaves_a_record_and_the_history_of_what_it_wrote(tmp_path):
         "issued_tokens": True,
     }
     assert Program.history.get().history_type == "+"
-    assert Event.history.get().percent == Decimal("8.000")
+    assert {record.name: record.percent for record in Event.history.all()} == {
+        "Shoes": Decimal("8.000"),
+        "Newsletter": None,
+    }
 
 
 def test_the_audit_is_for_looking_only(operator_client, support_client):

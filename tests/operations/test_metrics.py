@@ -227,3 +227,15 @@ def test_metrics_of_every_gunicorn_worker_are_added_up(tmp_path):
     assert result.stdout.startswith("200\n")
     assert 'retrack_clicks_total{outcome="redirected",status="302"} 2.0' in result.stdout
     assert 'retrack_clicks_total{outcome="refused",status="404"} 2.0' in result.stdout
+
+
+def test_paths_no_pattern_matches_share_one_latency_series(client):
+    before = scrape()
+
+    client.get("/wp-login.php")
+    client.get("/.env")
+    after = scrape()
+
+    unmatched = {"endpoint": "unmatched", "status": "404"}
+    assert change(before, after, "retrack_http_request_duration_seconds_count", **unmatched) == 2
+    assert not any("wp-login" in str(labels) for _, labels in after)

@@ -85,6 +85,13 @@ def on_starting(server):
         leftover.unlink()
 
 
+def worker_exit(server, worker):
+    """A worker's last counts reach the metrics files before it goes."""
+    from retrack.metrics import flush
+
+    flush()
+
+
 def child_exit(server, worker):
     from prometheus_client import multiprocess
 

@@ -41,6 +41,17 @@ def wait_until_listening(port: int, process: subprocess.Popen) -> None:
     raise AssertionError("gunicorn did not start")
 
 
+def scrape_until(port: int, expected: bytes) -> tuple[int, bytes]:
+    """/metrics once it shows `expected`: each worker hands its counts over within a
+    second (retrack.metrics.FLUSH_SECONDS); give up after 15 s on a busy machine."""
+    deadline = time.monotonic() + 15
+    while True:
+        status, _, body = get(port, "/metrics", Authorization="Bearer scrape-token")
+        if expected in body or time.monotonic() > deadline:
+            return status, body
+        time.sleep(0.2)
+
+
 def test_gunicorn_serves_json_access_lines_and_adds_up_every_workers_metrics(tmp_path):
     port = free_port()
     metrics_folder = tmp_path / "metrics"
@@ -72,7 +83,7 @@ def test_gunicorn_serves_json_access_lines_and_adds_up_every_workers_metrics(tmp
         wait_until_listening(port, process)
         # New connections each time, so that both workers answer some.
         answers = [get(port, "/healthz", **{"X-Request-ID": f"probe-{n}"}) for n in range(20)]
-        status, _, body = get(port, "/metrics", Authorization="Bearer scrape-token")
+        status, body = scrape_until(port, b'endpoint="healthz",status="200"} 20.0')
     finally:
         process.terminate()
         stdout, stderr = process.communicate(timeout=30)

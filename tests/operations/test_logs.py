@@ -155,3 +155,10 @@ def test_gunicorn_access_lines_become_json_fields_without_the_client_address():
         "user_agent": "Mozilla/5.0",
         "request_id": "lb-probe-42",
     }
+
+
+def test_generated_request_ids_differ():
+    ids = {call("/healthz")[1]["X-Request-ID"] for _ in range(3)}
+
+    assert len(ids) == 3
+    assert all(GENERATED_ID.fullmatch(request_id) for request_id in ids)

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from conversions.models import Conversion
 from conversions.services import approve_conversion
-from retrack.metrics import count_webhook_delivery
+from retrack.metrics import count_webhook_delivery, observe_request
 from stores.services import issue_store_token
 from tests.factories import AdmissionFactory, ClickFactory, LeadEventFactory
 from tests.operations.helpers import call, run_python
@@ -239,3 +239,24 @@ def test_paths_no_pattern_matches_share_one_latency_series(client):
     unmatched = {"endpoint": "unmatched", "status": "404"}
     assert change(before, after, "retrack_http_request_duration_seconds_count", **unmatched) == 2
     assert not any("wp-login" in str(labels) for _, labels in after)
+
+
+def test_a_latency_lands_in_the_first_bucket_at_least_as_long():
+    before = scrape()
+
+    observe_request("test_endpoint", 200, 0.003)
+    after = scrape()
+
+    def bucket(bound: str) -> float:
+        return change(
+            before,
+            after,
+            "retrack_http_request_duration_seconds_bucket",
+            endpoint="test_endpoint",
+            status="200",
+            le=bound,
+        )
+
+    assert (bucket("0.0025"), bucket("0.005"), bucket("10.0"), bucket("+Inf")) == (0, 1, 1, 1)
+    labels = {"endpoint": "test_endpoint", "status": "200"}
+    assert change(before, after, "retrack_http_request_duration_seconds_sum", **labels) == 0.003

@@ -10,22 +10,31 @@ and is not counted. On a shared machine whole-click figures still drift by tens 
 cent between processes, so it also times the work this checkout adds around a click by
 itself (request id, latency histogram, click counter, in prometheus-client's
 multiprocess mode as under gunicorn), many thousand times in one process: a figure that
-barely moves, to set against the click's CPU.
+barely moves, to set against the click's CPU. Last, with `OVERHEAD_WRK_ROUNDS` above 0
+(default 3), it serves both trees side by side under gunicorn as bench/clicks.py does
+(4 workers × 2 threads, gthread; each tree with its own gunicorn.conf.py, if any) and
+drives their tracking links with wrk in turn, A B B A each round, so that the two meet
+the same other load: throughput of this checkout against the base, run by run.
 
     flock /tmp/retrack-bench.lock .venv/bin/python bench/click_overhead.py
 
 Settings (environment): OVERHEAD_BASE (the git revision to compare with, default
 `main`), OVERHEAD_REPOSITORY (where to find it, default this checkout), BENCH_PG
 (default postgres://postgres@127.0.0.1:5432), OVERHEAD_DATABASE (retrack_bench_overhead),
-OVERHEAD_CLICKS (2000 per round), OVERHEAD_ROUNDS (9).
+OVERHEAD_CLICKS (2000 per round), OVERHEAD_ROUNDS (9), OVERHEAD_WRK_ROUNDS (3),
+OVERHEAD_WRK_SECONDS (10), OVERHEAD_WRK_CONNECTIONS (32), OVERHEAD_PORT (18711 and the next).
 """
 
 import json
 import os
+import re
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -38,6 +47,11 @@ PG_SERVER = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 DATABASE = os.environ.get("OVERHEAD_DATABASE", "retrack_bench_overhead")
 CLICKS = int(os.environ.get("OVERHEAD_CLICKS", "2000"))
 ROUNDS = int(os.environ.get("OVERHEAD_ROUNDS", "9"))
+WRK_ROUNDS = int(os.environ.get("OVERHEAD_WRK_ROUNDS", "3"))
+WRK_SECONDS = int(os.environ.get("OVERHEAD_WRK_SECONDS", "10"))
+WRK_CONNECTIONS = int(os.environ.get("OVERHEAD_WRK_CONNECTIONS", "32"))
+PORT = int(os.environ.get("OVERHEAD_PORT", "18711"))
+USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36"
 WARMUP = 300
 ONBOARDING = {
     "partners": [{"name": "Overhead Partner"}],
@@ -181,6 +195,86 @@ def measure_added_work() -> float:
     return float(output)
 
 
+@contextmanager
+def serving(tree: Path, port: int):
+    """Gunicorn serving `tree`'s retrack.wsgi on `port`, as bench/clicks.py serves it."""
+    command = [
+        str(Path(PYTHON).parent / "gunicorn"),
+        "retrack.wsgi",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        "4",
+        "--worker-class",
+        "gthread",
+        "--threads",
+        "2",
+        "--backlog",
+        "2048",
+        "--log-level",
+        "warning",
+    ]
+    process = subprocess.Popen(command, cwd=tree, env=environment())
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"gunicorn did not start in {tree}") from None
+                time.sleep(0.2)
+        yield
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def wrk(port: int, query: str) -> float:
+    """Clicks per second of one wrk run; every answer must be the 302."""
+    output = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            f"-c{WRK_CONNECTIONS}",
+            f"-d{WRK_SECONDS}s",
+            "--timeout",
+            "10s",
+            "-H",
+            f"User-Agent: {USER_AGENT}",
+            f"http://127.0.0.1:{port}/track/v2/click?{query}&ref=overhead-wrk",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    if "Non-2xx or 3xx responses" in output:
+        raise RuntimeError(f"wrk saw answers other than the redirect:\n{output}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+
+
+def compare_throughput(base: Path, query: str) -> None:
+    runs: dict[str, list[float]] = {"base": [], "this checkout": []}
+    ports = {"base": PORT, "this checkout": PORT + 1}
+    with serving(base, ports["base"]), serving(ROOT, ports["this checkout"]):
+        for name in ports:
+            wrk(ports[name], query)  # warm-up: connections, caches
+        for round_number in range(1, WRK_ROUNDS + 1):
+            for name in ("base", "this checkout", "this checkout", "base"):
+                figure = wrk(ports[name], query)
+                runs[name].append(figure)
+                print(f"  wrk round {round_number} {name:<14} {figure:7.0f} clicks/s")
+    ratios = [this / base for this, base in zip(runs["this checkout"], runs["base"], strict=True)]
+    print(
+        f"Throughput, median of {len(ratios)} paired runs (c={WRK_CONNECTIONS}): this "
+        f"checkout {statistics.median(ratios):.1%} of {BASE} "
+        f"(runs {min(ratios):.0%} to {max(ratios):.0%}; medians "
+        f"{statistics.median(runs['this checkout']):.0f} and "
+        f"{statistics.median(runs['base']):.0f} clicks/s)"
+    )
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="retrack-overhead-base-") as base_folder:
         base = Path(base_folder)
@@ -191,10 +285,15 @@ def main() -> None:
         query = prepare_database(ROOT)
         figures: dict[str, list[float]] = {"base": [], "this checkout": []}
         for round_number in range(1, ROUNDS + 1):
-            for name, tree in (("base", base), ("this checkout", ROOT)):
+            trees = [("base", base), ("this checkout", ROOT)]
+            # Each goes first every other round: a process started second finds the
+            # table a little bigger and the machine a little warmer.
+            for name, tree in trees if round_number % 2 else reversed(trees):
                 figure = measure(tree, query)
                 figures[name].append(figure)
                 print(f"  round {round_number} {name:<14} {figure:7.1f} µs CPU per click")
+        if WRK_ROUNDS:
+            compare_throughput(base, query)
     added = measure_added_work()
     for label, pick in (("Median", statistics.median), ("Best", min)):
         base_figure, this_figure = pick(figures["base"]), pick(figures["this checkout"])

@@ -6,6 +6,7 @@ from django import forms
 
 from conversions.payloads import REASON_MAX_LENGTH
 from conversions.reports import MAX_REPORT_DAYS
+from retrack.lib.validation import validate_text
 from stores.models import Program
 
 DEFAULT_REPORT_DAYS = 30
@@ -15,6 +16,7 @@ class RejectForm(forms.Form):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         max_length=REASON_MAX_LENGTH,
+        validators=[validate_text],
         help_text="Shown to the partner in its feed and kept in each conversion's history.",
         error_messages={"required": "Give the reason for the rejection."},
     )

@@ -1,5 +1,7 @@
 """The one exception a conversion write raises when it refuses a report or a change."""
 
+from retrack.lib.validation import refusal_summary
+
 
 class ConversionRefused(Exception):
     """A refused report or change; nothing was written.
@@ -27,6 +29,6 @@ class ConversionRefused(Exception):
 
 
 def invalid(fields: dict[str, list[str]]) -> ConversionRefused:
-    """A 400 refusal naming every bad field."""
-    names = ", ".join(sorted(fields))
-    return ConversionRefused(400, "invalid", f"The request has invalid fields: {names}.", fields)
+    """A 400 refusal naming every bad field (up to a limit that keeps the answer small)."""
+    message, named = refusal_summary(fields)
+    return ConversionRefused(400, "invalid", message, named)

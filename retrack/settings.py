@@ -161,7 +161,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "retrack.api.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "retrack.api.schema.RetrackAutoSchema",
     "UNAUTHENTICATED_USER": None,
 }
 
@@ -169,6 +169,16 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Retrack API",
     "DESCRIPTION": "Store API (server-to-server conversions) and partner API (conversion feed).",
     "VERSION": "2",
+    "ENUM_NAME_OVERRIDES": {
+        "ConversionStatusEnum": "conversions.models.ConversionStatus",
+        "RejectedStatusEnum": ["rejected"],
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "retrack.api.schema.complete_answers",
+    ],
+    # A PATCH body is its own declaration (`TransactionPatch`), not a partial POST body.
+    "COMPONENT_SPLIT_PATCH": False,
     "SERVE_INCLUDE_SCHEMA": False,
     # The docs page's assets are served by Retrack itself, not fetched from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -205,6 +215,7 @@ LOGGING = {
 
 # Where Retrack is reached from the outside; used to print tracking links and snippets.
 RETRACK_PUBLIC_URL = env.str("RETRACK_PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
+SPECTACULAR_SETTINGS["SERVERS"] = [{"url": RETRACK_PUBLIC_URL, "description": "This Retrack"}]
 # How many reverse proxies in front of Retrack append to X-Forwarded-For (0: never trust it).
 RETRACK_TRUSTED_PROXIES = env.int("RETRACK_TRUSTED_PROXIES", default=0)
 # A request header set by a trusted proxy/CDN with the visitor's ISO country (e.g. CF-IPCountry).

@@ -1,11 +1,18 @@
 import uuid
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from retrack.lib.tokens import ApiTokenBase
+from stores.rules import event_problems, program_problems
+
+
+def _raise_problems(problems: dict[str, list[str]]) -> None:
+    if problems:
+        raise ValidationError(problems)
 
 
 class Store(models.Model):
@@ -81,6 +88,18 @@ class Program(models.Model):
     def uses_redirect_page(self) -> bool:
         return bool(self.redirect_page_url)
 
+    def clean(self) -> None:
+        _raise_problems(
+            program_problems(
+                currency=self.currency,
+                allowed_domains=list(self.allowed_domains or []),
+                landing_url=self.landing_url,
+                redirect_page_url=self.redirect_page_url,
+                attribution_days=self.attribution_days,
+                validation_days=self.validation_days,
+            )
+        )
+
 
 class EventKind(models.TextChoices):
     TRANSACTION = "transaction", "Transaction"
@@ -134,6 +153,9 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.commission_label})"
+
+    def clean(self) -> None:
+        _raise_problems(event_problems(percent=self.percent, fixed_amount=self.fixed_amount))
 
     @property
     def commission_label(self) -> str:

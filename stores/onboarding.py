@@ -1,43 +1,34 @@
 """Onboarding from a JSON document: stores, programs, events, partners and admissions.
 
-The document is checked as a whole first; a bad one is refused with every problem named
-and nothing written. A good one is applied in one transaction, matching existing objects
-by name, and returned with every object's `uuid` (and, on request, fresh tokens) filled in.
+The document is checked as a whole first, against its declaration below and the rules
+of `stores.rules` (the same the back office applies); a bad one is refused with every
+problem named and nothing written. A good one is applied in one transaction, matching
+existing objects by name, and returned with every object's `uuid` (and, on request,
+fresh tokens) filled in.
 """
 
-import re
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from decimal import Decimal
+from typing import Annotated, Any, Literal
 
 from django.db import transaction
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from partners.models import Partner
 from partners.services import admit_partner, issue_partner_token
-from retrack.lib.urls import allowed_http_url, split_allowed_domain
-from stores.models import EventKind, ProgramStatus, Store
+from retrack.lib.validation import Text, field_errors, obeys, refused_as
+from stores import rules
+from stores.models import ProgramStatus, Store
 from stores.services import issue_store_token, save_event, save_program
-
-NAME_MAX_LENGTH = 200
-MAX_DAYS = 3650
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
-
-_DOCUMENT_KEYS = {"partners", "stores"}
-_PARTNER_KEYS = {"name", "uuid", "token"}
-_STORE_KEYS = {"name", "programs", "uuid", "token"}
-_PROGRAM_KEYS = {
-    "name",
-    "currency",
-    "landing_url",
-    "allowed_domains",
-    "redirect_page_url",
-    "attribution_days",
-    "validation_days",
-    "status",
-    "partners",
-    "events",
-    "uuid",
-}
-_EVENT_KEYS = {"name", "kind", "percent", "fixed", "uuid"}
 
 
 class OnboardingError(Exception):
@@ -48,209 +39,217 @@ class OnboardingError(Exception):
         self.problems = problems
 
 
-class _Checker:
-    def __init__(self) -> None:
-        self.problems: list[str] = []
-
-    def problem(self, path: str, message: str) -> None:
-        self.problems.append(f"{path}: {message}")
-
-    def object(self, value: Any, path: str, keys: set[str]) -> bool:
-        if not isinstance(value, dict):
-            self.problem(path, "must be an object")
-            return False
-        for unknown in sorted(set(value) - keys):
-            self.problem(f"{path}.{unknown}", "is not a known field")
-        return True
-
-    def items(self, value: Any, path: str) -> list:
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            self.problem(path, "must be a list")
-            return []
-        return value
-
-    def name(self, value: dict, path: str) -> str | None:
-        name = value.get("name")
-        if not isinstance(name, str) or not name.strip():
-            self.problem(f"{path}.name", "is required and must be a non-empty string")
-            return None
-        if len(name) > NAME_MAX_LENGTH:
-            self.problem(f"{path}.name", f"is longer than {NAME_MAX_LENGTH} characters")
-            return None
-        return name
-
-    def days(self, value: dict, key: str, path: str, default: int) -> None:
-        days = value.get(key, default)
-        if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= MAX_DAYS:
-            self.problem(f"{path}.{key}", f"must be a whole number of days from 0 to {MAX_DAYS}")
-
-    def unique(self, names: list[str | None], path: str, what: str) -> None:
-        seen: set[str] = set()
-        for name in names:
-            if name is None:
-                continue
-            if name in seen:
-                self.problem(path, f"names the {what} {name!r} twice")
-            seen.add(name)
-
-
-def parse_percent(value: Any) -> Decimal | None:
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        return None
-    try:
-        percent = Decimal(str(value))
-    except InvalidOperation:
-        return None
-    if not percent.is_finite() or not 0 <= percent <= 100 or percent != round(percent, 3):
-        return None
+def _percent(value: Any) -> Any:
+    percent = rules.parse_percent(value) if value is not None else None
+    if value is not None and percent is None:
+        raise PydanticCustomError("rule", rules.PERCENT_PROBLEM)
     return percent
 
 
-def _check_event(check: _Checker, event: Any, path: str, program_path: str) -> None:
-    if not check.object(event, path, _EVENT_KEYS):
-        return
-    check.name(event, path)
-    if event.get("kind") not in EventKind.values:
-        check.problem(f"{path}.kind", "must be 'transaction' or 'lead'")
-    has_percent = event.get("percent") is not None
-    has_fixed = event.get("fixed") is not None
-    if has_percent == has_fixed:
-        check.problem(path, "needs exactly one of 'percent' or 'fixed'")
-    elif has_percent and parse_percent(event["percent"]) is None:
-        check.problem(f"{path}.percent", "must be a number from 0 to 100 with at most 3 decimals")
-    elif has_fixed:
-        fixed = event["fixed"]
-        if isinstance(fixed, bool) or not isinstance(fixed, int) or fixed < 0:
-            check.problem(f"{path}.fixed", "must be a non-negative whole number of minor units")
+def _known_partner(name: str, info: ValidationInfo) -> str:
+    if name not in info.context["partner_names"]:
+        raise PydanticCustomError("rule", f"names no known partner: {name!r}")
+    return name
 
 
-def _check_program(check: _Checker, program: Any, path: str, partner_names: set[str]) -> None:
-    if not check.object(program, path, _PROGRAM_KEYS):
-        return
-    check.name(program, path)
-    if not isinstance(program.get("currency"), str) or not _CURRENCY.match(program["currency"]):
-        check.problem(f"{path}.currency", "must be a three-letter ISO-4217 code such as 'SEK'")
-    domains = program.get("allowed_domains")
-    if not isinstance(domains, list) or not domains:
-        check.problem(f"{path}.allowed_domains", "must be a non-empty list of host names")
-        domains = []
-    for index, domain in enumerate(domains):
-        if not isinstance(domain, str) or split_allowed_domain(domain) is None:
-            check.problem(f"{path}.allowed_domains[{index}]", "is not a valid host name")
-    domains = [domain for domain in domains if isinstance(domain, str)]
-    landing_url = program.get("landing_url")
-    if not isinstance(landing_url, str) or allowed_http_url(landing_url, domains) is None:
-        check.problem(f"{path}.landing_url", "must be an http(s) URL on one of allowed_domains")
-    redirect_page_url = program.get("redirect_page_url")
-    redirect_page_is_valid = isinstance(redirect_page_url, str) and allowed_http_url(
-        redirect_page_url, domains
-    )
-    if redirect_page_url is not None and not redirect_page_is_valid:
-        check.problem(
-            f"{path}.redirect_page_url", "must be null or an http(s) URL on one of allowed_domains"
+def _unique(entries: list, what: str) -> list:
+    seen: set[str] = set()
+    for entry in entries:
+        if entry.name in seen:
+            raise PydanticCustomError("rule", f"names the {what} {entry.name!r} twice")
+        seen.add(entry.name)
+    return entries
+
+
+def _empty_if_null(value: Any) -> Any:
+    return [] if value is None else value
+
+
+_Name = Text(rules.NAME_MAX_LENGTH, required=True)
+# A list left null is an empty one.
+_NullIsEmpty = BeforeValidator(_empty_if_null)
+_Days = Annotated[
+    int, Field(strict=True), refused_as(rules.DAYS_PROBLEM), obeys(rules.days_problem)
+]
+
+
+class _Entry(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+    name: _Name
+    # What `onboard` answers may be fed back in: uuids are matched by name, not read.
+    uuid: Any = None
+
+
+class PartnerEntry(_Entry):
+    token: Any = None
+
+
+class EventEntry(_Entry):
+    kind: Literal["transaction", "lead"]
+    percent: Annotated[Decimal | None, BeforeValidator(_percent)] = None
+    fixed: Annotated[
+        int | None,
+        Field(strict=True, validate_default=True),
+        refused_as(rules.FIXED_AMOUNT_PROBLEM),
+    ] = None
+
+    @field_validator("fixed")
+    @classmethod
+    def _one_commission(cls, fixed: int | None, info: ValidationInfo) -> int | None:
+        if "percent" not in info.data:
+            return fixed  # the percent was refused already
+        problem = rules.commission_choice_problem(info.data["percent"], fixed)
+        if problem is None and fixed is not None:
+            problem = rules.fixed_amount_problem(fixed)
+        if problem:
+            raise PydanticCustomError("rule", problem)
+        return fixed
+
+
+class ProgramEntry(_Entry):
+    currency: Annotated[str, Field(strict=True), obeys(rules.currency_problem)]
+    allowed_domains: list[Annotated[str, Field(strict=True)]]
+    landing_url: Annotated[str, Field(strict=True)]
+    redirect_page_url: Annotated[str | None, Field(strict=True)] = None
+    attribution_days: _Days = 30
+    validation_days: _Days = 45
+    status: Literal["active", "paused", "closed"] = ProgramStatus.ACTIVE.value
+    partners: Annotated[
+        list[Annotated[str, Field(strict=True), AfterValidator(_known_partner)]], _NullIsEmpty
+    ] = []
+    events: Annotated[list[EventEntry], _NullIsEmpty] = []
+
+    @field_validator("allowed_domains")
+    @classmethod
+    def _hosts(cls, domains: list[str]) -> list[str]:
+        problems = rules.allowed_domains_problems(domains)
+        if problems:
+            raise PydanticCustomError("rule", problems[0])
+        return domains
+
+    @field_validator("landing_url", "redirect_page_url")
+    @classmethod
+    def _on_allowed_domains(cls, url: str | None, info: ValidationInfo) -> str | None:
+        domains = info.data.get("allowed_domains", [])
+        if info.field_name == "landing_url":
+            problem = rules.landing_url_problem(url, domains) if url else "is required"
+        else:
+            problem = rules.redirect_page_problem(url, domains)
+        if problem:
+            raise PydanticCustomError("rule", problem)
+        return url
+
+    @field_validator("events")
+    @classmethod
+    def _unique_events(cls, events: list[EventEntry]) -> list[EventEntry]:
+        return _unique(events, "event")
+
+
+class StoreEntry(_Entry):
+    token: Any = None
+    programs: Annotated[list[ProgramEntry], _NullIsEmpty] = []
+
+    @field_validator("programs")
+    @classmethod
+    def _unique_programs(cls, programs: list[ProgramEntry]) -> list[ProgramEntry]:
+        return _unique(programs, "program")
+
+
+class OnboardingDocument(BaseModel):
+    """Partners first, then stores with their programs; each matched by name."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    partners: Annotated[list[PartnerEntry], _NullIsEmpty] = []
+    stores: Annotated[list[StoreEntry], _NullIsEmpty] = []
+
+    @field_validator("partners")
+    @classmethod
+    def _unique_partners(cls, partners: list[PartnerEntry]) -> list[PartnerEntry]:
+        return _unique(partners, "partner")
+
+    @field_validator("stores")
+    @classmethod
+    def _unique_stores(cls, stores: list[StoreEntry]) -> list[StoreEntry]:
+        return _unique(stores, "store")
+
+
+def _partner_names(document: dict) -> set[str]:
+    """The partners a program may admit: those that exist and those the document adds."""
+    named = document.get("partners")
+    entries = named if isinstance(named, list) else []
+    added = {entry.get("name") for entry in entries if isinstance(entry, dict)}
+    existing = set(Partner.objects.values_list("name", flat=True))
+    return existing | {name.strip() for name in added if isinstance(name, str)}
+
+
+def parse_document(document: Any) -> OnboardingDocument:
+    """The onboarding document, or OnboardingError naming every problem."""
+    if not isinstance(document, dict):
+        raise OnboardingError(["document: must be an object"])
+    try:
+        return OnboardingDocument.model_validate(
+            document, context={"partner_names": _partner_names(document)}
         )
-    check.days(program, "attribution_days", path, default=30)
-    check.days(program, "validation_days", path, default=45)
-    if program.get("status", ProgramStatus.ACTIVE) not in ProgramStatus.values:
-        check.problem(f"{path}.status", "must be 'active', 'paused' or 'closed'")
-    for index, partner_name in enumerate(check.items(program.get("partners"), f"{path}.partners")):
-        if partner_name not in partner_names:
-            check.problem(f"{path}.partners[{index}]", f"names no known partner: {partner_name!r}")
-    events = check.items(program.get("events"), f"{path}.events")
-    for index, event in enumerate(events):
-        _check_event(check, event, f"{path}.events[{index}]", path)
-    check.unique(
-        [event.get("name") for event in events if isinstance(event, dict)],
-        f"{path}.events",
-        "event",
-    )
+    except ValidationError as error:
+        fields = field_errors(error, document, root="document")
+        raise OnboardingError(
+            [f"{path}: {message}" for path, messages in fields.items() for message in messages]
+        ) from None
 
 
 def check_document(document: Any) -> list[str]:
     """Every problem of an onboarding document, or an empty list when it may be applied."""
-    check = _Checker()
-    if not check.object(document, "document", _DOCUMENT_KEYS):
-        return check.problems
-    partners = check.items(document.get("partners"), "partners")
-    partner_names = set(Partner.objects.values_list("name", flat=True))
-    for index, partner in enumerate(partners):
-        if check.object(partner, f"partners[{index}]", _PARTNER_KEYS):
-            name = check.name(partner, f"partners[{index}]")
-            if name:
-                partner_names.add(name)
-    check.unique(
-        [partner.get("name") for partner in partners if isinstance(partner, dict)],
-        "partners",
-        "partner",
-    )
-    stores = check.items(document.get("stores"), "stores")
-    for index, store in enumerate(stores):
-        path = f"stores[{index}]"
-        if not check.object(store, path, _STORE_KEYS):
-            continue
-        check.name(store, path)
-        programs = check.items(store.get("programs"), f"{path}.programs")
-        for program_index, program in enumerate(programs):
-            _check_program(check, program, f"{path}.programs[{program_index}]", partner_names)
-        check.unique(
-            [program.get("name") for program in programs if isinstance(program, dict)],
-            f"{path}.programs",
-            "program",
-        )
-    check.unique(
-        [store.get("name") for store in stores if isinstance(store, dict)], "stores", "store"
-    )
-    return check.problems
+    try:
+        parse_document(document)
+    except OnboardingError as refusal:
+        return refusal.problems
+    return []
 
 
 @transaction.atomic
 def onboard(document: Any, *, issue_tokens: bool = False) -> dict[str, Any]:
     """Apply an onboarding document and return it with uuids (and tokens) filled in."""
-    problems = check_document(document)
-    if problems:
-        raise OnboardingError(problems)
+    parsed = parse_document(document)
     result: dict[str, Any] = {"partners": [], "stores": []}
-    for partner_document in document.get("partners") or []:
-        partner, _ = Partner.objects.get_or_create(name=partner_document["name"])
+    for partner_entry in parsed.partners:
+        partner, _ = Partner.objects.get_or_create(name=partner_entry.name)
         entry = {"name": partner.name, "uuid": str(partner.uuid)}
         if issue_tokens:
             entry["token"] = issue_partner_token(partner, name="onboard")[1]
         result["partners"].append(entry)
-    for store_document in document.get("stores") or []:
-        store, _ = Store.objects.get_or_create(name=store_document["name"])
-        store_entry: dict[str, Any] = {"name": store.name, "uuid": str(store.uuid), "programs": []}
+    for store_entry in parsed.stores:
+        store, _ = Store.objects.get_or_create(name=store_entry.name)
+        store_result: dict[str, Any] = {"name": store.name, "uuid": str(store.uuid), "programs": []}
         if issue_tokens:
-            store_entry["token"] = issue_store_token(store, name="onboard")[1]
-        for program_document in store_document.get("programs") or []:
-            store_entry["programs"].append(_onboard_program(store, program_document))
-        result["stores"].append(store_entry)
+            store_result["token"] = issue_store_token(store, name="onboard")[1]
+        for program_entry in store_entry.programs:
+            store_result["programs"].append(_onboard_program(store, program_entry))
+        result["stores"].append(store_result)
     return result
 
 
-def _onboard_program(store: Store, document: dict[str, Any]) -> dict[str, Any]:
+def _onboard_program(store: Store, entry: ProgramEntry) -> dict[str, Any]:
     program = save_program(
         store,
-        name=document["name"],
-        currency=document["currency"],
-        landing_url=document["landing_url"],
-        allowed_domains=list(document["allowed_domains"]),
-        redirect_page_url=document.get("redirect_page_url") or "",
-        attribution_days=document.get("attribution_days", 30),
-        validation_days=document.get("validation_days", 45),
-        status=document.get("status", ProgramStatus.ACTIVE),
+        name=entry.name,
+        currency=entry.currency,
+        landing_url=entry.landing_url,
+        allowed_domains=list(entry.allowed_domains),
+        redirect_page_url=entry.redirect_page_url or "",
+        attribution_days=entry.attribution_days,
+        validation_days=entry.validation_days,
+        status=entry.status,
     )
     events = []
-    for event_document in document.get("events") or []:
+    for event_entry in entry.events:
         event = save_event(
             program,
-            name=event_document["name"],
-            kind=event_document["kind"],
-            percent=parse_percent(event_document["percent"])
-            if event_document.get("percent") is not None
-            else None,
-            fixed_amount=event_document.get("fixed"),
+            name=event_entry.name,
+            kind=event_entry.kind,
+            percent=event_entry.percent,
+            fixed_amount=event_entry.fixed,
         )
         events.append(
             {
@@ -264,8 +263,7 @@ def _onboard_program(store: Store, document: dict[str, Any]) -> dict[str, Any]:
                 ),
             }
         )
-    partner_names = list(document.get("partners") or [])
-    for partner in Partner.objects.filter(name__in=partner_names):
+    for partner in Partner.objects.filter(name__in=entry.partners):
         admit_partner(partner, program)
     return {
         "name": program.name,
@@ -277,6 +275,6 @@ def _onboard_program(store: Store, document: dict[str, Any]) -> dict[str, Any]:
         "attribution_days": program.attribution_days,
         "validation_days": program.validation_days,
         "status": program.status,
-        "partners": partner_names,
+        "partners": list(entry.partners),
         "events": events,
     }

@@ -3,11 +3,21 @@ from django.core.handlers.wsgi import WSGIRequest
 from django.db import connection
 from django.http import HttpResponse
 from django.test.client import Client, ClientHandler
+from rest_framework.test import APIClient
 
 from clicks.selectors import forget_click_routes
 from retrack.handlers import ROUTES
 from retrack.wsgi import application
 from tests.wsgi import serve
+
+
+@pytest.fixture(scope="session")
+def openapi_document(django_db_blocker) -> dict:
+    """The OpenAPI document as a client fetches it, built once per test session."""
+    with django_db_blocker.unblock():
+        response = APIClient().get("/api/schema/", {"format": "json"})
+    assert response.status_code == 200
+    return response.json()
 
 
 @pytest.fixture(autouse=True)

@@ -5,14 +5,13 @@ transaction: of two racing decisions exactly one applies, and it is recorded onc
 """
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from conversions.models import ChangeAction, Conversion, ConversionStatus
-from conversions.payloads import REASON_MAX_LENGTH
-from conversions.refusals import ConversionRefused, invalid
+from conversions.payloads import parse_reason
+from conversions.refusals import ConversionRefused
 from conversions.services.history import record_change
 from stores.models import Program
 
@@ -32,29 +31,16 @@ def refuse_unless_pending(conversion: Conversion) -> None:
 
 def approve_conversion(conversion: Conversion, *, actor: str, reason: str = "") -> Conversion:
     """Approve a pending conversion; 409 `conversion_not_pending` otherwise."""
-    return _decide(conversion, ConversionStatus.APPROVED, actor, _clean_reason(reason, False))
+    return _decide(
+        conversion, ConversionStatus.APPROVED, actor, parse_reason(reason, required=False)
+    )
 
 
 def reject_conversion(conversion: Conversion, *, actor: str, reason: str) -> Conversion:
     """Reject a pending conversion with a reason; 409 `conversion_not_pending` otherwise."""
-    return _decide(conversion, ConversionStatus.REJECTED, actor, _clean_reason(reason, True))
-
-
-def _clean_reason(reason: Any, required: bool) -> str:
-    problem = None
-    if not isinstance(reason, str):
-        problem = "must be a string"
-    else:
-        reason = reason.strip()
-        if required and not reason:
-            problem = "is required to reject"
-        elif len(reason) > REASON_MAX_LENGTH:
-            problem = f"must be at most {REASON_MAX_LENGTH} characters"
-        elif "\x00" in reason:
-            problem = "must not contain NUL characters"
-    if problem:
-        raise invalid({"reason": [problem]})
-    return reason
+    return _decide(
+        conversion, ConversionStatus.REJECTED, actor, parse_reason(reason, required=True)
+    )
 
 
 def _decide(conversion: Conversion, status: ConversionStatus, actor: str, reason: str):

@@ -9,6 +9,7 @@ from rest_framework import serializers
 from clicks.selectors import tracking_link
 from conversions.api.serializers import ConversionDocument
 from partners.selectors import FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT
+from retrack.lib.validation import BIGINT_MAX
 from stores.models import Event, Program, Store
 
 
@@ -61,6 +62,8 @@ class PartnerEventSerializer(serializers.ModelSerializer):
     )
     fixed_amount = serializers.IntegerField(
         allow_null=True,
+        min_value=0,
+        max_value=BIGINT_MAX,
         help_text="Commission in minor units per lead or per product unit, or null.",
     )
 

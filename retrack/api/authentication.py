@@ -11,7 +11,6 @@ from django.utils import timezone
 from rest_framework import authentication, exceptions, permissions
 
 from partners.models import Partner, PartnerToken
-from retrack.api import schema  # noqa: F401  (registers the bearer scheme with the OpenAPI document)
 from retrack.lib.tokens import hash_token
 from stores.models import Store, StoreToken
 

@@ -10,6 +10,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from retrack.lib.validation import refusal_summary
+
 logger = logging.getLogger("retrack.api")
 
 
@@ -87,7 +89,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         fields = _flatten_messages(exc.detail)
         if not isinstance(fields, dict):
             fields = {"non_field_errors": fields}
-        message = "The request has invalid fields: " + ", ".join(sorted(fields)) + "."
+        message, fields = refusal_summary(fields)
         response.data = error_body("invalid", message, fields)
     else:
         detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)

@@ -159,3 +159,25 @@ def test_support_cannot_approve_or_reject(support_client):
 
     assert statuses(conversion) == ["pending"]
     assert history(conversion) == [("created", "store:Demo", "")]
+
+
+def test_it_refuses_a_reason_with_bidi_control_characters(operator_client):
+    conversion = pending_conversion()
+
+    response = operator_client.post(
+        LIST_URL,
+        {
+            "action": "reject_conversions",
+            "_selected_action": [conversion.pk],
+            "reason": "Order \u202ereturned",
+            "apply": "Reject",
+        },
+    )
+
+    assert response.status_code == 200
+    assert (
+        "Must not contain bidirectional control characters (U+202A-202E, U+2066-2069)."
+        in response.content.decode()
+    )
+    assert statuses(conversion) == ["pending"]
+    assert history(conversion) == [("created", "store:Demo", "")]

@@ -104,12 +104,13 @@ def test_it_onboards_a_program_with_its_events_and_partners_on_one_page(operator
         (
             "no allowed domain",
             {"allowed_domains": "\r\n"},
-            "Enter at least one domain, one per line.",
+            "Enter at least one domain.",
         ),
         (
             "an allowed domain that is no host name",
             {"allowed_domains": "awesome-store.example\r\nnot a host"},
-            "Not a valid host name: not a host. Write one per line, e.g. store.example.",
+            "Not a valid host name: not a host. Write host names such as store.example "
+            "(store.example:8443 for a port).",
         ),
         (
             "percentage over 100",

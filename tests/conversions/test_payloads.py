@@ -52,6 +52,17 @@ def test_it_takes_a_numeric_order_number_as_its_digits():
     assert parse_transaction(_payload(orderNumber=692549563)).order_number == "692549563"
 
 
+def test_it_takes_a_numeric_product_reference_as_its_digits():
+    products = [
+        {"event": EVENT, "reference": 4711, "quantity": 1, "price": 1250, "vat": 250},
+        {"event": EVENT, "reference": None, "quantity": 3, "price": 125, "vat": 25},
+    ]
+
+    parsed = parse_transaction(_payload(products=products))
+
+    assert [line.reference for line in parsed.products] == ["4711", ""]
+
+
 def test_it_names_every_missing_field():
     assert _fields(parse_transaction, {}) == {
         "event": ["is required"],
@@ -208,6 +219,25 @@ def test_a_store_cannot_approve():
 
 def test_a_rejection_needs_a_reason():
     assert _fields(parse_lead_amendment, {"status": "rejected"}) == {"reason": ["is required"]}
+
+
+def test_an_amendment_refuses_null_lines():
+    assert _fields(parse_amendment, {"products": None}) == {
+        "products": ["must be a list of product lines"]
+    }
+
+
+def test_an_amendment_strips_and_keeps_text_in_its_lines():
+    line = {"event": EVENT, "reference": "  SKU-1 ", "name": " Shoe ", "quantity": 1}
+    parsed = parse_amendment({"products": [{**line, "price": 100, "vat": 20}]})
+
+    assert [(line.reference, line.name) for line in parsed.products] == [("SKU-1", "Shoe")]
+
+
+def test_voucher_codes_are_trimmed_and_empty_ones_dropped():
+    parsed = parse_transaction(_payload(vouchers=[" A ", "", "B"], products=None))
+
+    assert parsed.vouchers == ("A", "B")
 
 
 def test_an_empty_amendment_is_refused():

@@ -147,13 +147,21 @@ def test_a_body_over_one_megabyte_is_refused_with_413(shop, store_client):
     assert _nothing_stored()
 
 
-def test_the_parser_itself_refuses_more_than_one_megabyte():
+def test_a_body_over_the_limit_is_refused_before_it_is_parsed(store_client):
+    # given a body one byte over the limit that would also be no JSON at all
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
 
-    with pytest.raises(ApiError) as caught:
-        JSONParser().parse(io.BytesIO(b" " * (limit + 1)), "application/json", {})
+    error = _error(_raw(store_client, b"{" * (limit + 1)), 413)
 
-    assert (caught.value.status_code, caught.value.error_code) == (413, "payload_too_large")
+    assert error["code"] == "payload_too_large"
+    assert _nothing_stored()
+
+
+def test_the_parser_refuses_deep_nesting_in_the_error_shape():
+    with pytest.raises(ApiError) as caught:
+        JSONParser().parse(io.BytesIO(b"[" * 100_000), "application/json", {})
+
+    assert (caught.value.status_code, caught.value.fields) == (400, {"body": ["nests too deeply"]})
 
 
 @pytest.mark.parametrize(

@@ -30,7 +30,7 @@ def test_the_openapi_document_describes_both_partner_calls_with_examples():
     feed = document["paths"]["/api/v2/partner/conversions"]["get"]
     programs = document["paths"]["/api/v2/partner/programs"]["get"]
     assert [parameter["name"] for parameter in feed["parameters"]] == ["cursor", "limit"]
-    assert sorted(feed["responses"]) == ["200", "400", "401", "403"]
+    assert sorted(feed["responses"]) == ["200", "400", "401", "403", "default"]
     assert sorted(feed["responses"]["200"]["content"]["application/json"]["examples"]) == [
         "APage",
         "UpToDate",
@@ -42,7 +42,7 @@ def test_the_openapi_document_describes_both_partner_calls_with_examples():
     assert sorted(programs["responses"]["200"]["content"]["application/json"]["examples"]) == [
         "Programs"
     ]
-    assert feed["security"] == [{"bearerAuth": []}]
+    assert feed["security"] == [{"partnerToken": []}]
     page_schema = document["components"]["schemas"]["FeedPage"]
     assert sorted(page_schema["properties"]) == ["data", "has_more", "next_cursor"]
 

@@ -3,6 +3,7 @@ import json
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
 from partners.models import Admission, Partner, PartnerToken
@@ -133,12 +134,15 @@ def test_it_refuses_a_bad_document_naming_every_problem_and_writing_nothing(tmp_
     message = str(refusal.value)
     path = "stores[0].programs[0]"
     for expected in [
-        f"{path}.currency: must be a three-letter ISO-4217 code",
-        f"{path}.landing_url: must be an http(s) URL on one of allowed_domains",
-        f"{path}.redirect_page_url: must be null or an http(s) URL on one of allowed_domains",
+        f"{path}.currency: Enter a three-letter ISO-4217 code, such as SEK.",
+        f"{path}.landing_url: The landing URL must be an http(s) URL on one of the allowed "
+        "domains (awesome-store.example).",
+        f"{path}.redirect_page_url: The redirect page must be an http(s) URL on one of the "
+        "allowed domains (awesome-store.example).",
         f"{path}.partners[0]: names no known partner: 'Nobody'",
-        f"{path}.events[0].percent: must be a number from 0 to 100",
-        f"{path}.events[1].fixed: must be a non-negative whole number",
+        f"{path}.events[0].percent: A percentage must be from 0 to 100, with at most 3 decimals.",
+        f"{path}.events[1].fixed: A fixed amount cannot be negative (minor units: 4000 means "
+        "40.00).",
         f"{path}.surprise: is not a known field",
     ]:
         assert expected in message
@@ -160,7 +164,10 @@ def test_it_refuses_an_event_with_both_percent_and_fixed(tmp_path):
     document = copy.deepcopy(DOCUMENT)
     document["stores"][0]["programs"][0]["events"][0]["fixed"] = 100
 
-    with pytest.raises(CommandError, match=r"events\[0\]: needs exactly one of"):
+    with pytest.raises(
+        CommandError,
+        match=r"events\[0\]\.fixed: Give either a percentage or a fixed amount, not both\.",
+    ):
         run_onboard(tmp_path, document)
     assert counts() == (0, 0, 0, 0, 0)
 
@@ -177,3 +184,45 @@ def test_it_refuses_a_file_that_is_not_json(tmp_path):
 def test_it_refuses_a_document_that_is_not_an_object(tmp_path):
     with pytest.raises(CommandError, match="document: must be an object"):
         run_onboard(tmp_path, [1, 2])
+
+
+def test_it_refuses_a_fixed_amount_past_the_largest_amount(tmp_path):
+    document = copy.deepcopy(DOCUMENT)
+    document["stores"][0]["programs"][0]["events"][1]["fixed"] = 2**63
+
+    with pytest.raises(
+        CommandError,
+        match=r"events\[1\]\.fixed: A fixed amount must be at most 9223372036854775807",
+    ):
+        run_onboard(tmp_path, document)
+    assert counts() == (0, 0, 0, 0, 0)
+
+
+def test_it_refuses_bidi_control_characters_in_names(tmp_path):
+    document = copy.deepcopy(DOCUMENT)
+    document["stores"][0]["name"] = "Awesome \u202eStore"
+    document["partners"][0]["name"] = "Refunder \u2066SE"
+
+    with pytest.raises(CommandError) as refusal:
+        run_onboard(tmp_path, document)
+
+    message = str(refusal.value)
+    bidi = "must not contain bidirectional control characters (U+202A-202E, U+2066-2069)"
+    assert f"stores[0].name: {bidi}" in message
+    assert f"partners[0].name: {bidi}" in message
+    assert counts() == (0, 0, 0, 0, 0)
+
+
+def test_it_says_what_the_back_office_says(tmp_path):
+    # given the same unusable currency through both doors
+    document = copy.deepcopy(DOCUMENT)
+    document["stores"][0]["programs"][0]["currency"] = "SE1"
+    program = Program(currency="SE1", allowed_domains=["awesome-store.example"])
+
+    with pytest.raises(CommandError) as refusal:
+        run_onboard(tmp_path, document)
+    with pytest.raises(ValidationError) as model_refusal:
+        program.clean()
+
+    (message,) = model_refusal.value.message_dict["currency"]
+    assert f"stores[0].programs[0].currency: {message}" in str(refusal.value)

@@ -84,6 +84,7 @@ class _Pending:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
+        self.flush_lock = threading.Lock()
         self.counts: defaultdict[tuple, float] = defaultdict(float)
         # (endpoint, status) -> [sum of seconds, count per bucket, +Inf last]
         self.latencies: dict[tuple[str, str], list] = {}
@@ -171,6 +172,13 @@ def _flush_forever() -> None:
 
 def flush() -> None:
     """Hand this process's pending counts to prometheus-client (and its files)."""
+    # One flush at a time: a scrape's flush waits for the background thread's to finish
+    # writing what it took, or the scrape would miss those counts.
+    with _pending.flush_lock:
+        _flush()
+
+
+def _flush() -> None:
     with _pending.lock:
         counts, _pending.counts = _pending.counts, defaultdict(float)
         latencies, _pending.latencies = _pending.latencies, {}

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
     path("track/v2/", include("clicks.urls")),
+    path("track/v2/", include("conversions.tag.urls")),
     path("api/v2/partner/", include("partners.api.urls")),
     path("api/v2/", include("conversions.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

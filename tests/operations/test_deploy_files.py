@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from retrack.handlers import ROUTES
+from clicks.fast_path import ROUTES
 from tests.operations.helpers import ROOT
 
 RETRACK_SERVICES = {"migrate", "web", "worker", "beat"}

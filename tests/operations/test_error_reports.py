@@ -17,8 +17,8 @@ django.setup()
 from tests.operations.helpers import call
 def broken(parameters, visitor):
     raise RuntimeError("a bug in the click path")
-import clicks.views
-clicks.views.record_click = broken
+import clicks.services
+clicks.services.record_click = broken
 status, headers, body = call("/track/v2/click", QUERY_STRING="ref=38315327",
                              HTTP_AUTHORIZATION="Bearer rts_secretsecretsecretsecret")
 print(status)

@@ -98,7 +98,7 @@ def test_a_click_that_could_not_be_stored_is_counted_unavailable(monkeypatch):
     def database_down(parameters, visitor):
         raise OperationalError("the server closed the connection")
 
-    monkeypatch.setattr("clicks.views.record_click", database_down)
+    monkeypatch.setattr("clicks.services.record_click", database_down)
     admission = AdmissionFactory()
     before = scrape()
 

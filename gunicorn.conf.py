@@ -78,11 +78,27 @@ if _made_metrics_folder:
 
 
 def on_starting(server):
-    """Start the counters from zero: files left by an earlier run would be added up."""
+    """Start the counters from zero: files left by an earlier run would be added up.
+
+    Only the files of processes that no longer run go: a Celery worker on this machine
+    may share the folder (its webhook delivery counts), and its files stay.
+    """
     folder = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
     folder.mkdir(parents=True, exist_ok=True)
     for leftover in folder.glob("*.db"):
-        leftover.unlink()
+        pid = leftover.stem.rpartition("_")[2]
+        if not (pid.isdigit() and _is_running(int(pid))):
+            leftover.unlink()
+
+
+def _is_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def worker_exit(server, worker):

@@ -15,6 +15,8 @@ from django.db import DatabaseError, connection
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 
+from partners.webhooks.selectors import waiting_delivery_count
+from retrack.jobs.selectors import last_job_runs
 from retrack.lib.answers import Answer, json_answer, method_not_allowed
 
 logger = logging.getLogger(__name__)
@@ -62,7 +64,30 @@ READINESS_CHECKS: dict[str, Callable[[], Any]] = {
     "database": check_database,
     "migrations": check_migrations,
 }
-READINESS_FACTS: dict[str, Callable[[], Any]] = {}
+
+
+def job_last_runs() -> dict[str, dict[str, Any]]:
+    """When each periodic job last ran, and how."""
+    return {
+        run.name: {
+            "started_at": run.started_at,
+            "finished_at": run.finished_at,
+            "succeeded": run.succeeded,
+            "last_success_at": run.last_success_at,
+        }
+        for run in last_job_runs()
+    }
+
+
+def webhook_backlog() -> dict[str, int]:
+    """How many webhook deliveries wait to be sent."""
+    return {"waiting": waiting_delivery_count()}
+
+
+READINESS_FACTS: dict[str, Callable[[], Any]] = {
+    "jobs": job_last_runs,
+    "webhooks": webhook_backlog,
+}
 
 
 def readiness(

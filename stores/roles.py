@@ -16,7 +16,7 @@ from django.contrib.auth.models import Group, Permission
 OPERATOR_GROUP = "Operator"
 SUPPORT_GROUP = "Support"
 
-_APPS = ["stores", "partners", "clicks", "conversions", "audit"]
+_APPS = ["stores", "partners", "clicks", "conversions", "jobs", "audit"]
 
 
 def ensure_roles() -> tuple[Group, Group]:

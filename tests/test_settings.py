@@ -36,3 +36,15 @@ def test_it_starts_with_both_set():
     result = run_check(SECRET_KEY="x" * 50, ALLOWED_HOSTS="retrack.example", DEBUG="false")
 
     assert result.returncode == 0, result.stderr
+
+
+def test_it_refuses_webhook_retry_delays_that_are_not_whole_seconds():
+    result = run_check(
+        SECRET_KEY="x" * 50,
+        ALLOWED_HOSTS="retrack.example",
+        DEBUG="false",
+        RETRACK_WEBHOOK_RETRY_SECONDS="60,5m,0",
+    )
+
+    assert result.returncode != 0
+    assert "RETRACK_WEBHOOK_RETRY_SECONDS must be whole numbers of seconds" in result.stderr

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from conversions.models import ChangeAction, ChangeCounter, Conversion, ConversionChange
 from conversions.selectors import conversion_document, conversions_with_relations
+from partners.webhooks.services import record_conversion_change_deliveries
 from retrack.metrics import count_conversion
 
 # An upsert, so that a counter row lost to `manage.py flush` (or a test's) is remade.
@@ -53,7 +54,7 @@ def record_change(
         # Counted once committed: a rolled-back change entered no status.
         transaction.on_commit(partial(count_conversion, snapshot["status"]))
     # The change holds the freshly read conversion, relations loaded, for callers to answer.
-    return ConversionChange.objects.create(
+    change = ConversionChange.objects.create(
         conversion=fresh,
         partner_id=conversion.partner_id,
         sequence=sequence,
@@ -64,3 +65,6 @@ def record_change(
         snapshot=snapshot,
         created_at=timezone.now(),
     )
+    # The webhook outbox: its deliveries commit with the change, or not at all.
+    record_conversion_change_deliveries(change)
+    return change

@@ -19,8 +19,13 @@ def json_answer(status: int, document: Any) -> Answer:
     return Answer(
         status,
         [("Content-Type", "application/json"), ("Cache-Control", "no-store")],
-        json.dumps(document, separators=(",", ":"), default=str).encode(),
+        json.dumps(document, separators=(",", ":"), default=_json_value).encode(),
     )
+
+
+def _json_value(value: Any) -> str:
+    """Times as ISO 8601 (`2026-11-29T07:41:28+00:00`), anything else as its text."""
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
 def method_not_allowed(*allowed: str) -> Answer:

@@ -1,11 +1,14 @@
 """/healthz and /readyz, as a load balancer probes them."""
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.db.migrations.recorder import MigrationRecorder
+from django.utils import timezone
 
 from retrack.health import readiness
+from retrack.jobs.models import JobRun
 from tests.operations.helpers import call, json_body, run_python
 
 
@@ -31,7 +34,7 @@ def test_the_probes_answer_whatever_the_host_and_on_plain_http(settings):
 def test_readyz_answers_200_when_the_database_answers_and_every_migration_is_applied(
     django_assert_max_num_queries,
 ):
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(5):
         status, headers, body = call("/readyz", HTTP_HOST="10.0.0.12:8000")
 
     assert status == 200
@@ -43,6 +46,33 @@ def test_readyz_answers_200_when_the_database_answers_and_every_migration_is_app
             "database": {"ok": True, "result": "ok"},
             "migrations": {"ok": True, "result": "ok"},
         },
+        "jobs": {},
+        "webhooks": {"waiting": 0},
+    }
+
+
+@pytest.mark.django_db
+def test_readyz_tells_when_each_job_last_ran_and_the_webhook_backlog():
+    started = timezone.now() - timedelta(minutes=5)
+    JobRun.objects.create(
+        name="approve_due_conversions",
+        started_at=started,
+        finished_at=started + timedelta(seconds=2),
+        succeeded=True,
+        last_success_at=started + timedelta(seconds=2),
+        runs=12,
+    )
+
+    _, _, body = call("/readyz")
+
+    jobs = json_body(body)["jobs"]
+    assert jobs == {
+        "approve_due_conversions": {
+            "started_at": started.isoformat(),
+            "finished_at": (started + timedelta(seconds=2)).isoformat(),
+            "succeeded": True,
+            "last_success_at": (started + timedelta(seconds=2)).isoformat(),
+        }
     }
 
 

@@ -4,15 +4,20 @@ import json
 
 import pytest
 from django.db import transaction
+from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 from rest_framework.test import APIClient
 
 from conversions.models import Conversion
 from conversions.services import approve_conversion
-from retrack.metrics import count_webhook_delivery, observe_request
+from partners.models import WebhookDelivery
+from partners.webhooks.services import attempt_webhook_delivery
+from retrack.metrics import observe_request
 from stores.services import issue_store_token
 from tests.factories import AdmissionFactory, ClickFactory, LeadEventFactory
 from tests.operations.helpers import call, run_python
+from tests.partners.receiver import WebhookReceiver
+from tests.partners.test_webhook_delivery import announce
 
 TOKEN = "metrics-token-for-tests"
 pytestmark = pytest.mark.django_db
@@ -196,12 +201,23 @@ def test_a_rolled_back_decision_is_not_counted(django_capture_on_commit_callback
     assert Conversion.objects.get().status == "pending"
 
 
-def test_webhook_deliveries_are_counted_through_one_function():
+def test_webhook_delivery_attempts_are_counted_by_outcome(settings):
+    settings.RETRACK_WEBHOOK_ALLOW_PRIVATE = True
+    settings.RETRACK_WEBHOOK_RETRY_SECONDS = [60]
     before = scrape()
 
-    count_webhook_delivery("delivered")
+    with WebhookReceiver([204]) as receiver:
+        _, _, delivery = announce(receiver.url)
+        attempt_webhook_delivery(delivery.pk)
+    with WebhookReceiver([503, 503]) as receiver:
+        _, _, delivery = announce(receiver.url)
+        for _ in range(2):
+            WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
+            attempt_webhook_delivery(delivery.pk)
+    after = scrape()
 
-    assert change(before, scrape(), "retrack_webhook_deliveries_total", outcome="delivered") == 1
+    for outcome in ("delivered", "retrying", "failed"):
+        assert change(before, after, "retrack_webhook_deliveries_total", outcome=outcome) == 1
 
 
 def test_metrics_of_every_gunicorn_worker_are_added_up(tmp_path):

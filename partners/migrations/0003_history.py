@@ -10,7 +10,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("partners", "0001_initial"),
+        ("partners", "0002_webhooks"),
         ("stores", "0002_history"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -48,7 +48,13 @@ class Click(models.Model):
         indexes = [
             # Reports and admin filters per program and per partner over a date range.
             models.Index(fields=["program", "created_at"], name="click_program_created"),
-            models.Index(fields=["partner", "created_at"], name="click_partner_created"),
+            # Also the partner stats' click counts, from the index alone (index-only scan):
+            # it carries program_id and is_bot (PostgreSQL; SQLite builds the plain index).
+            models.Index(
+                fields=["partner", "created_at"],
+                include=["program", "is_bot"],
+                name="click_partner_created_cover",
+            ),
             # "Where is my cashback?": operators search by the partner's own reference.
             models.Index(fields=["ref"], name="click_ref"),
             # The anonymizing job walks only the clicks it has not done yet, oldest first,
@@ -60,3 +66,41 @@ class Click(models.Model):
 
     def __str__(self) -> str:
         return str(self.uuid)
+
+
+class ClickDay(models.Model):
+    """Counted clicks (bots apart) of one partner on one program on one finished UTC day.
+
+    A rollup of the click table, written by `roll_up_click_days` for each day once it has
+    ended, so that statistics read at most programs × days rows however many clicks there
+    are. `ClickRollup` says up to which day the rows are complete.
+    """
+
+    # No index of its own: the unique constraint's index leads with the partner.
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="+", db_index=False)
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    clicks = models.PositiveBigIntegerField()
+
+    class Meta:
+        constraints = [
+            # Also the partner stats' index: WHERE partner = … AND day BETWEEN ….
+            models.UniqueConstraint(fields=["partner", "day", "program"], name="click_day_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.clicks}"
+
+
+class ClickRollup(models.Model):
+    """A single row: the last UTC day whose clicks are all in `ClickDay`."""
+
+    last_day = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(pk=1), name="click_rollup_single_row"),
+        ]
+
+    def __str__(self) -> str:
+        return f"clicks rolled up through {self.last_day}"

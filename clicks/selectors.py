@@ -1,6 +1,6 @@
 """Reads of clicks: the tracking link, the click path's cached route, and click counts."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import NamedTuple
 from urllib.parse import quote
 from uuid import UUID
@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.urls import reverse
 
-from clicks.models import Click
+from clicks.models import Click, ClickRollup
 from partners.models import Admission, Partner
 from retrack.lib.timed_cache import MISSING, TimedCache
 from stores.models import Program
@@ -95,3 +95,8 @@ def count_clicks(
     if until is not None:
         clicks = clicks.filter(created_at__lt=until)
     return clicks.count()
+
+
+def rolled_up_through() -> date | None:
+    """The last UTC day whose counted clicks are all in `ClickDay`; None before the first run."""
+    return ClickRollup.objects.filter(pk=1).values_list("last_day", flat=True).first()

@@ -3,12 +3,12 @@
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
 from django.core.exceptions import DisallowedRedirect
-from django.db import IntegrityError
-from django.db.models import Exists, Max, OuterRef
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Exists, F, Max, OuterRef
 from django.utils import timezone
 from django.utils.encoding import iri_to_uri
 
@@ -16,9 +16,16 @@ from django.utils.encoding import iri_to_uri
 # through the fast path's INSERT. Both import each other as modules, so either may be
 # imported first.
 from clicks import fast_path
-from clicks.models import REF_MAX_LENGTH, URL_MAX_LENGTH, USER_AGENT_MAX_LENGTH, Click
-from clicks.selectors import ClickRoute, click_route
-from conversions.models import Conversion
+from clicks.models import (
+    REF_MAX_LENGTH,
+    URL_MAX_LENGTH,
+    USER_AGENT_MAX_LENGTH,
+    Click,
+    ClickDay,
+    ClickRollup,
+)
+from clicks.selectors import ClickRoute, click_route, counted_clicks, rolled_up_through
+from conversions.models import Claim, Conversion
 from retrack.lib.database import once_more_on_a_fresh_connection
 from retrack.lib.urls import allowed_http_url, with_query_parameters
 from retrack.lib.uuids import uuid7, uuid7_floor
@@ -207,13 +214,19 @@ def anonymize_clicks_before(moment: datetime, batch_size: int = 1000) -> int:
 
 
 def longest_attribution_window() -> timedelta:
-    """The longest attribution window of any program: younger clicks may still convert."""
-    days = Program.objects.aggregate(longest=Max("attribution_days"))["longest"] or 0
-    return timedelta(days=days)
+    """How old a click of any program may be and still convert: younger clicks are kept.
+
+    A click converts within its program's attribution window, and a missed order placed in
+    that window can still be claimed (and accepted) for the program's claim period after.
+    """
+    longest = Program.objects.aggregate(longest=Max(F("attribution_days") + F("claim_days")))[
+        "longest"
+    ]
+    return timedelta(days=longest or 0)
 
 
 def prune_clicks_before(moment: datetime, batch_size: int = 1000) -> int:
-    """Delete the clicks made before `moment` that no conversion references; how many.
+    """Delete the clicks made before `moment` that no conversion or claim references; how many.
 
     ValueError when `moment` is within some program's attribution window: such clicks
     can still be converted. A conversion that arrives for a click while its batch is
@@ -223,10 +236,11 @@ def prune_clicks_before(moment: datetime, batch_size: int = 1000) -> int:
     if moment > timezone.now() - window:
         raise ValueError(
             "that would delete clicks that can still convert: a program attributes "
-            f"conversions to clicks up to {window.days} days old"
+            f"conversions (or claims for missed ones) to clicks up to {window.days} days old"
         )
     bound = _uuid_bound(moment)
     referenced = Conversion.objects.filter(click=OuterRef("pk"))
+    claimed = Claim.objects.filter(click=OuterRef("pk"))
     deleted = 0
     after: UUID | None = None
     while True:
@@ -237,5 +251,69 @@ def prune_clicks_before(moment: datetime, batch_size: int = 1000) -> int:
         if not batch:
             return deleted
         after = batch[-1]
-        _, per_model = Click.objects.filter(uuid__in=batch).exclude(Exists(referenced)).delete()
+        unreferenced = Click.objects.filter(uuid__in=batch).exclude(Exists(referenced))
+        _, per_model = unreferenced.exclude(Exists(claimed)).delete()
         deleted += per_model.get(Click._meta.label, 0)
+
+
+# A day is rolled up this long after it ends: a click stamped just before midnight may
+# still be committing at midnight.
+ROLLUP_MARGIN = timedelta(minutes=10)
+
+
+def roll_up_click_days(now: datetime | None = None) -> int:
+    """Count each finished UTC day's clicks (bots apart) per partner and program into ClickDay.
+
+    Days are rolled in order after `ClickRollup.last_day` (from the first click's day on the
+    first run), each in its own short transaction that writes the day's rows (an upsert, so
+    a rerun rewrites the same counts) and moves `last_day`: the job can be stopped and run
+    again at any time. Returns how many days it rolled up.
+    """
+    now = now or timezone.now()
+    last_finished = (now - ROLLUP_MARGIN).date() - timedelta(days=1)
+    day = _first_day_to_roll_up()
+    rolled = 0
+    while day is not None and day <= last_finished:
+        since = datetime.combine(day, datetime.min.time(), tzinfo=UTC)
+        until = since + timedelta(days=1)
+        counts = (
+            counted_clicks()
+            .filter(
+                created_at__gte=since,
+                created_at__lt=until,
+                uuid__gte=uuid7_floor(int((since - timedelta(hours=1)).timestamp() * 1000)),
+                uuid__lt=uuid7_floor(int((until + timedelta(hours=1)).timestamp() * 1000)),
+            )
+            .values("partner_id", "program_id")
+            .annotate(number=Count("*"))
+            .order_by()
+        )
+        rows = [
+            ClickDay(
+                partner_id=row["partner_id"],
+                program_id=row["program_id"],
+                day=day,
+                clicks=row["number"],
+            )
+            for row in counts
+        ]
+        with transaction.atomic():
+            ClickDay.objects.bulk_create(
+                rows,
+                update_conflicts=True,
+                unique_fields=["partner", "day", "program"],
+                update_fields=["clicks"],
+            )
+            ClickRollup.objects.update_or_create(pk=1, defaults={"last_day": day})
+        rolled += 1
+        day += timedelta(days=1)
+    return rolled
+
+
+def _first_day_to_roll_up() -> date | None:
+    last_day = rolled_up_through()
+    if last_day is not None:
+        return last_day + timedelta(days=1)
+    # The primary key is time-ordered: the first click is the first in its index.
+    first = Click.objects.order_by("uuid").values_list("created_at", flat=True).first()
+    return first.astimezone(UTC).date() if first else None

@@ -482,3 +482,7 @@ def _overview_charts(report) -> list[dict]:
             }
         )
     return charts
+
+
+# Claims have their own back-office pages, registered with the rest of the app.
+from conversions.claims import admin as claims_admin  # noqa: E402, F401

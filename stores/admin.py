@@ -102,7 +102,7 @@ class ProgramAdmin(SimpleHistoryAdmin):
             "Where clicks go",
             {"fields": ["landing_url", "allowed_domains", "redirect_page_url"]},
         ),
-        ("Periods (days)", {"fields": ["attribution_days", "validation_days"]}),
+        ("Periods (days)", {"fields": ["attribution_days", "validation_days", "claim_days"]}),
         ("Identity", {"fields": ["uuid", "created_at"]}),
     ]
 

@@ -62,6 +62,7 @@ def test_an_operators_change_to_a_programs_settings_keeps_old_and_new_values(ope
         "redirect_page_url": program.redirect_page_url,
         "attribution_days": "14",
         "validation_days": "45",
+        "claim_days": str(program.claim_days),
         "events-TOTAL_FORMS": "0",
         "events-INITIAL_FORMS": "0",
         "admissions-TOTAL_FORMS": "0",

@@ -16,7 +16,7 @@ class Click(models.Model):
 
     The primary key is the public click UUID, a time-ordered UUIDv7, so inserts append to
     the end of the index and no second identifier index is needed. Jobs that walk the table
-    by age (anonymising, pruning) use UUID ranges (`retrack.lib.uuids.uuid7_floor`) on it.
+    by age (anonymising, pruning) use UUID ranges (`retrack.lib.uuids.created_between`) on it.
     """
 
     uuid = models.UUIDField(primary_key=True, default=uuid7, editable=False)

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from django.core.exceptions import DisallowedRedirect
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, F, Max, OuterRef
+from django.db.models import Count, Exists, F, Max, OuterRef, Q
 from django.utils import timezone
 from django.utils.encoding import iri_to_uri
 
@@ -28,13 +28,12 @@ from clicks.selectors import ClickRoute, click_route, counted_clicks, rolled_up_
 from conversions.models import Claim, Conversion
 from retrack.lib.database import once_more_on_a_fresh_connection
 from retrack.lib.urls import allowed_http_url, with_query_parameters
-from retrack.lib.uuids import uuid7, uuid7_floor
+from retrack.lib.uuids import created_between, parse_uuid, uuid7
 from retrack.lib.validation import BIDI_CONTROLS
 from retrack.lib.visitors import coarse_user_agent, mask_ip
 from stores.models import Program, ProgramStatus
 
 REF_PARAMETERS = ("ref", "ref2", "ref3")
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 # Control characters, the replacement character that stands for bytes that were not UTF-8,
 # and the bidirectional overrides and isolates, which would make the back office show a
 # ref other than the one stored: a ref is stored exactly as the partner sent it, or not
@@ -141,9 +140,7 @@ def _record_click(
 
 def _uuid_parameter(parameters: Mapping[str, Sequence[str]], name: str) -> UUID | None:
     values = parameters.get(name) or ()
-    if len(values) != 1 or not _UUID.match(values[0]):
-        return None
-    return UUID(values[0])
+    return parse_uuid(values[0]) if len(values) == 1 else None
 
 
 def _ref_parameter(parameters: Mapping[str, Sequence[str]], name: str) -> str:
@@ -187,19 +184,20 @@ def _location(route: ClickRoute, click_uuid: UUID, target: str) -> str:
     return location
 
 
-def _uuid_bound(moment: datetime) -> UUID:
-    return uuid7_floor(int(moment.timestamp() * 1000))
+def _made_before(moment: datetime) -> Q:
+    # No margin: a retention job should not read the next hour's clicks only to skip them,
+    # and a click it misses (its UUIDv7 later than its created_at) is done on the next run.
+    return created_between(until=moment, margin=timedelta(0))
 
 
 def anonymize_clicks_before(moment: datetime, batch_size: int = 1000) -> int:
     """Cut the IP address and reduce the user agent of clicks made before `moment`; how many."""
-    bound = _uuid_bound(moment)
     anonymized = 0
     while True:
         # The partial index click_to_anonymize holds only the rows still to do, so every
         # batch starts at the oldest of them without reading the part already done.
         batch = list(
-            Click.objects.filter(is_anonymized=False, uuid__lt=bound, created_at__lt=moment)
+            Click.objects.filter(_made_before(moment), is_anonymized=False)
             .order_by("uuid")
             .only("uuid", "ip_address", "browser")[:batch_size]
         )
@@ -238,13 +236,12 @@ def prune_clicks_before(moment: datetime, batch_size: int = 1000) -> int:
             "that would delete clicks that can still convert: a program attributes "
             f"conversions (or claims for missed ones) to clicks up to {window.days} days old"
         )
-    bound = _uuid_bound(moment)
     referenced = Conversion.objects.filter(click=OuterRef("pk"))
     claimed = Claim.objects.filter(click=OuterRef("pk"))
     deleted = 0
     after: UUID | None = None
     while True:
-        candidates = Click.objects.filter(uuid__lt=bound, created_at__lt=moment)
+        candidates = Click.objects.filter(_made_before(moment))
         if after is not None:
             candidates = candidates.filter(uuid__gt=after)
         batch = list(candidates.order_by("uuid").values_list("uuid", flat=True)[:batch_size])
@@ -279,10 +276,7 @@ def roll_up_click_days(now: datetime | None = None) -> int:
         counts = (
             counted_clicks()
             .filter(
-                created_at__gte=since,
-                created_at__lt=until,
-                uuid__gte=uuid7_floor(int((since - timedelta(hours=1)).timestamp() * 1000)),
-                uuid__lt=uuid7_floor(int((until + timedelta(hours=1)).timestamp() * 1000)),
+                created_between(since, until),
             )
             .values("partner_id", "program_id")
             .annotate(number=Count("*"))

@@ -19,16 +19,12 @@ from conversions.forms import RejectForm, ReportForm
 from conversions.models import Conversion, ConversionChange, ProductLine
 from conversions.reports import chart_bars, program_daily_report
 from conversions.services import ConversionRefused, approve_conversion, reject_conversion
-from retrack.admin_tools import (
-    CappedCountPaginator,
-    CreatedDateFilter,
-    fieldset_fields,
-    format_money,
-    newest_first_ordering,
-    parse_uuid,
-)
+from retrack.admin.filters import CreatedDateFilter
+from retrack.admin.pages import CappedCountPaginator, fieldset_fields, newest_first_ordering
 from retrack.audit.models import AuditAction
 from retrack.audit.services import operator_actor, record_audit_event
+from retrack.lib.money import format_money
+from retrack.lib.uuids import parse_uuid
 from stores.models import EventKind, Program
 
 # Each decision is its own short transaction; a bigger selection is narrowed first.

@@ -10,7 +10,6 @@ of the tables; the README says what it costs at 100 million clicks and what to a
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from uuid import UUID
 
 from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import TruncDate
@@ -18,13 +17,10 @@ from django.db.models.functions import TruncDate
 from clicks.models import ClickDay
 from clicks.selectors import counted_clicks, rolled_up_through
 from conversions.models import Conversion, ConversionStatus
-from retrack.lib.uuids import uuid7_floor
+from retrack.lib.uuids import created_between
 from stores.models import EventKind, Program
 
 MAX_REPORT_DAYS = 366
-# A click's UUIDv7 is made in the same instant as its created_at; the margin only widens the
-# primary-key range, the exact bounds are those on created_at.
-UUID_MARGIN = timedelta(hours=1)
 # The (kind, status) pairs the overview shows as columns, in this order.
 COLUMNS = [(kind, status) for kind in EventKind.values for status in ConversionStatus.values]
 
@@ -92,10 +88,6 @@ def _period_days(start: date, end: date) -> list[date]:
     return [start + timedelta(days=offset) for offset in range((end - start).days + 1)]
 
 
-def _uuid7_floor(moment: datetime) -> UUID:
-    return uuid7_floor(int(moment.timestamp() * 1000))
-
-
 def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     """The UTC instants [since, until) covering the days `start` to `end`, both included."""
     return (
@@ -115,11 +107,8 @@ def daily_click_counts(program_ids: list[int], since: datetime, until: datetime)
     return (
         counted_clicks()
         .filter(
+            created_between(since, until),
             program_id__in=program_ids,
-            created_at__gte=since,
-            created_at__lt=until,
-            uuid__gte=_uuid7_floor(since - UUID_MARGIN),
-            uuid__lt=_uuid7_floor(until + UUID_MARGIN),
         )
         .annotate(day=TruncDate("created_at"))
         .values("program_id", "day")

@@ -7,7 +7,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from clicks.selectors import tracking_link
 from conversions.tag.snippets import program_snippets
 from partners.models import Admission
-from retrack.admin_tools import TokenAdmin, TokenInline, token_issue_link
+from retrack.admin.tokens import TokenAdmin, TokenInline, token_issue_link
 from stores.forms import EventForm, ProgramForm
 from stores.models import Event, Program, Store, StoreToken
 from stores.services import issue_store_token, revoke_store_token

@@ -28,6 +28,7 @@ from retrack.api.authentication import IsStoreClient
 from retrack.api.errors import ApiError
 from retrack.api.parsers import JSONParser
 from retrack.api.views import ApiView
+from retrack.lib.uuids import parse_uuid
 from retrack.metrics import count_report
 from stores.models import EventKind, Store
 
@@ -125,10 +126,8 @@ def _report_outcome(response: Response) -> str:
 
 
 def _uuid_or_nothing(text: str) -> list[UUID]:
-    try:
-        return [UUID(text)] if len(text) <= 45 else []
-    except ValueError:
-        return []
+    parsed = parse_uuid(text)
+    return [parsed] if parsed is not None else []
 
 
 class StoreApiDetailView(StoreApiView):

@@ -18,7 +18,8 @@ from conversions.claims.models import Claim, ClaimChange, ClaimStatus
 from conversions.claims.services import accept_claim, decline_claim
 from conversions.payloads import REASON_MAX_LENGTH
 from conversions.refusals import ConversionRefused
-from retrack.admin_tools import fieldset_fields, format_money
+from retrack.admin.pages import fieldset_fields
+from retrack.lib.money import format_money
 from stores.models import Event, EventKind
 
 ALL = "all"

@@ -1,7 +1,6 @@
-"""A store with one program, its events and a fresh click, as most conversion tests need."""
+"""The shop's store token, its partner's token and API clients carrying them."""
 
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -10,30 +9,7 @@ from rest_framework.test import APIClient
 from clicks.models import Click
 from partners.services import issue_partner_token
 from stores.services import issue_store_token
-from tests.conversions.helpers import Shop
-from tests.factories import (
-    ClickFactory,
-    EventFactory,
-    LeadEventFactory,
-    PartnerFactory,
-    ProgramFactory,
-    StoreFactory,
-)
-
-
-@pytest.fixture
-def shop(db) -> Shop:
-    store = StoreFactory(name="Awesome Store")
-    program = ProgramFactory(store=store, name="Awesome Store SE", currency="SEK")
-    return Shop(
-        store=store,
-        program=program,
-        shoes=EventFactory(program=program, name="Shoes", percent=Decimal("8")),
-        socks=EventFactory(program=program, name="Socks", percent=Decimal("12.5")),
-        gift_card=EventFactory(program=program, name="Gift card", percent=None, fixed_amount=500),
-        newsletter=LeadEventFactory(program=program, name="Newsletter", fixed_amount=4000),
-        click=ClickFactory(program=program, partner=PartnerFactory(name="Refunder SE")),
-    )
+from tests.factories import ClickFactory
 
 
 @pytest.fixture

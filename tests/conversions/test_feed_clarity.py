@@ -10,9 +10,9 @@ from django.apps import apps as django_apps
 from conversions.models import ChangeAction, ConversionChange
 from conversions.selectors import change_type
 from conversions.services import amend_transaction, approve_conversion, reject_conversion
-from tests.conversions.helpers import transaction_payload
 from tests.factories import ClickFactory, ConversionFactory, PartnerFactory
 from tests.partners.helpers import client_for, feed, record
+from tests.shop import transaction_payload
 
 pytestmark = pytest.mark.django_db
 

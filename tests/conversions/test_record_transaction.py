@@ -13,8 +13,8 @@ from conversions.services import (
     record_conversion,
 )
 from stores.models import EventKind
-from tests.conversions.helpers import transaction_payload
 from tests.factories import ClickFactory, EventFactory, LeadEventFactory, ProgramFactory
+from tests.shop import transaction_payload
 
 pytestmark = pytest.mark.django_db
 

@@ -6,6 +6,7 @@ from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.urls import path
 from django.utils import formats, timezone
+from simple_history.admin import SimpleHistoryAdmin
 
 from clicks.selectors import tracking_link
 from clicks.services import make_test_click
@@ -47,7 +48,7 @@ class StoreTokenInline(TokenInline):
 
 
 @admin.register(Store)
-class StoreAdmin(admin.ModelAdmin):
+class StoreAdmin(SimpleHistoryAdmin):
     list_display = ["name", "uuid", "created_at"]
     search_fields = ["name", "=uuid"]
     readonly_fields = ["uuid", "created_at", "issue_token_link"]
@@ -91,7 +92,7 @@ class AdmissionInline(admin.TabularInline):
 
 
 @admin.register(Program)
-class ProgramAdmin(admin.ModelAdmin):
+class ProgramAdmin(SimpleHistoryAdmin):
     """One page to onboard a program: settings, events, admitted partners, links, snippets."""
 
     form = ProgramForm
@@ -162,7 +163,7 @@ class ProgramAdmin(admin.ModelAdmin):
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(SimpleHistoryAdmin):
     form = EventForm
     list_display = ["name", "program", "kind", "percent", "fixed_amount", "uuid"]
     list_filter = ["kind", "program"]

@@ -1,10 +1,10 @@
 """Writes to partners, their admissions and their API tokens."""
 
-from django.db import transaction
-from django.utils import timezone
+from django.db import IntegrityError, transaction
 
 from partners.models import Admission, Partner, PartnerToken
 from stores.models import Program
+from stores.services import revoke_api_token
 
 
 def issue_partner_token(partner: Partner, name: str = "") -> tuple[PartnerToken, str]:
@@ -15,10 +15,9 @@ def issue_partner_token(partner: Partner, name: str = "") -> tuple[PartnerToken,
     return token, secret
 
 
-def revoke_partner_token(token: PartnerToken) -> None:
-    PartnerToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
-        revoked_at=timezone.now()
-    )
+def revoke_partner_token(token: PartnerToken, *, actor: str = "system") -> bool:
+    """Revoke the token from now on; False when it already was (nothing is recorded then)."""
+    return revoke_api_token(token, owner=token.partner, actor=actor)
 
 
 def admit_partner(partner: Partner, program: Program) -> Admission:
@@ -26,3 +25,21 @@ def admit_partner(partner: Partner, program: Program) -> Admission:
     with transaction.atomic():
         admission, _ = Admission.objects.get_or_create(partner=partner, program=program)
     return admission
+
+
+INTEGRATION_TEST_PARTNER_NAME = "Retrack integration test"
+
+
+def integration_test_partner() -> Partner:
+    """The partner that test clicks come from: none of the real partners ever sees them.
+
+    Made on first use; the unique name decides between two racing first uses.
+    """
+    partner = Partner.objects.filter(name=INTEGRATION_TEST_PARTNER_NAME).first()
+    if partner is not None:
+        return partner
+    try:
+        with transaction.atomic():
+            return Partner.objects.create(name=INTEGRATION_TEST_PARTNER_NAME)
+    except IntegrityError:
+        return Partner.objects.get(name=INTEGRATION_TEST_PARTNER_NAME)

@@ -1,9 +1,17 @@
 """Back office for stores: onboarding a program on one page, and store API tokens."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import redirect
+from django.urls import path
 from django.utils import formats, timezone
+from simple_history.admin import SimpleHistoryAdmin
 
 from clicks.selectors import tracking_link
+from clicks.services import make_test_click
+from conversions.models import ReportSource
+from conversions.selectors import program_reports
 from conversions.tag.snippets import program_snippets
 from partners.models import Admission
 from retrack.admin.tokens import TokenAdmin, TokenInline, token_issue_link
@@ -40,7 +48,7 @@ class StoreTokenInline(TokenInline):
 
 
 @admin.register(Store)
-class StoreAdmin(admin.ModelAdmin):
+class StoreAdmin(SimpleHistoryAdmin):
     list_display = ["name", "uuid", "created_at"]
     search_fields = ["name", "=uuid"]
     readonly_fields = ["uuid", "created_at", "issue_token_link"]
@@ -84,7 +92,7 @@ class AdmissionInline(admin.TabularInline):
 
 
 @admin.register(Program)
-class ProgramAdmin(admin.ModelAdmin):
+class ProgramAdmin(SimpleHistoryAdmin):
     """One page to onboard a program: settings, events, admitted partners, links, snippets."""
 
     form = ProgramForm
@@ -124,23 +132,47 @@ class ProgramAdmin(admin.ModelAdmin):
             extra_context = {**(extra_context or {}), **self.integration_context(program)}
         return super().change_view(request, object_id, form_url, extra_context)
 
+    def get_urls(self):
+        test_click = path(
+            "<path:object_id>/test-click/",
+            self.admin_site.admin_view(self.test_click_view),
+            name="stores_program_test_click",
+        )
+        return [test_click, *super().get_urls()]
+
+    def test_click_view(self, request, object_id):
+        """ "Test this integration": a test click, and the URL to open, shown on the page."""
+        program = self.get_object(request, object_id)
+        if request.method != "POST" or program is None:
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_change_permission(request, program):
+            raise PermissionDenied
+        click = make_test_click(program)
+        messages.success(request, f"Test click {click.click_uuid}: open {click.location}")
+        return redirect("admin:stores_program_change", program.pk)
+
     def integration_context(self, program: Program) -> dict:
         admissions = program.admissions.select_related("partner").order_by("partner__name")
         snippets = [
             (SNIPPET_TITLES.get(key, key), text, min(text.count("\n") + 2, SNIPPET_ROWS))
             for key, text in program_snippets(program).items()
         ]
+        reports = program_reports(program, now=timezone.now())
         return {
             "tracking_links": [
                 (admission.partner, tracking_link(admission.partner, program))
                 for admission in admissions
             ],
             "snippets": snippets,
+            "reports": reports,
+            "last_report_received": [
+                (label, reports.last_received.get(source)) for source, label in ReportSource.choices
+            ],
         }
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(SimpleHistoryAdmin):
     form = EventForm
     list_display = ["name", "program", "kind", "percent", "fixed_amount", "uuid"]
     list_filter = ["kind", "program"]

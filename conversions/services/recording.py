@@ -57,7 +57,7 @@ from conversions.trust import (
     lock_click,
     open_flag_codes,
 )
-from stores.models import Event, EventKind, Program, Store
+from stores.models import Event, EventKind, Store
 
 TAG_ACTOR = "tag"
 # What the store's server itself reported: confirmed, and refused over a program's limits.
@@ -116,7 +116,7 @@ def record_conversion(
             raise limit_exceeded_refusal(breaches)
     except ConversionRefused as refusal:
         # A replay of a stored report still answers it, e.g. after its click has expired.
-        existing = _find_existing(program, report, idempotency_key)
+        existing = _find_existing(click, report, idempotency_key)
         if existing is None:
             raise
         if refusal.code == "limit_exceeded" and existing.payload_fingerprint != fingerprint:
@@ -139,6 +139,7 @@ def record_conversion(
         vouchers=list(report.vouchers),
         source=source,
         confirmed=source in STORE_SOURCES,
+        test=click.test,
         idempotency_key=idempotency_key,
         payload_fingerprint=fingerprint,
         created_at=now,
@@ -171,7 +172,7 @@ def record_conversion(
                 document=document,
             )
     except IntegrityError:
-        winner = _find_existing(program, report, idempotency_key)
+        winner = _find_existing(click, report, idempotency_key)
         if winner is None:
             raise
         return _replay(winner, report, fingerprint, accepted)
@@ -308,16 +309,17 @@ def _attributable_click(click_uuid, store: Store | None) -> Click:
     return click
 
 
-def _find_existing(
-    program: Program, report: _Report, idempotency_key: str | None
-) -> Conversion | None:
-    """The stored conversion with the report's natural key, else with its Idempotency-Key."""
+def _find_existing(click: Click, report: _Report, idempotency_key: str | None) -> Conversion | None:
+    """The stored conversion with the report's natural key, else with its Idempotency-Key.
+
+    Only among the click's kind of conversions: a test order never answers for a real one.
+    """
     key_field = "order_number" if report.kind == EventKind.TRANSACTION else "reference"
     condition = Q(kind=report.kind, **{key_field: report.key})
     if idempotency_key is not None:
         condition |= Q(idempotency_key=idempotency_key)
     candidates = list(
-        Conversion.objects.filter(condition, program=program).only(
+        Conversion.objects.filter(condition, program=click.program, test=click.test).only(
             "pk", "uuid", "kind", "order_number", "reference", "payload_fingerprint"
         )[:2]
     )

@@ -255,6 +255,8 @@ SPECTACULAR_SETTINGS = {
         "TransactionKindEnum": ["transaction"],
         "LeadKindEnum": ["lead"],
         "EventKindEnum": "stores.models.EventKind",
+        "ConversionSourceEnum": "conversions.models.ConversionSource",
+        "ReportSourceEnum": "conversions.models.ReportSource",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

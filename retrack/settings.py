@@ -12,7 +12,11 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.FileAwareEnv()
-environ.FileAwareEnv.read_env(BASE_DIR / ".env", overwrite=False)
+# RETRACK_ENV_FILE names another file to read; set to empty, no file is read (the settings
+# tests use it so that a local .env cannot change what they check).
+_env_file = env.str("RETRACK_ENV_FILE", default=str(BASE_DIR / ".env"))
+if _env_file:
+    environ.FileAwareEnv.read_env(_env_file, overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
 
@@ -182,7 +186,13 @@ LOGGING = {
 # --- Retrack's own settings -------------------------------------------------------------
 
 # Where Retrack is reached from the outside; used to print tracking links and snippets.
-RETRACK_PUBLIC_URL = env.str("RETRACK_PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Unset, the public URL is where `make run` serves: HOST (a bind-all address becomes
+# 127.0.0.1, which a browser can open) and PORT.
+_host = env.str("HOST", default="127.0.0.1")
+_host = "127.0.0.1" if _host in {"", "0.0.0.0", "::", "[::]"} else _host
+RETRACK_PUBLIC_URL = env.str(
+    "RETRACK_PUBLIC_URL", default=f"http://{_host}:{env.int('PORT', default=8000)}"
+).rstrip("/")
 SPECTACULAR_SETTINGS["SERVERS"] = [{"url": RETRACK_PUBLIC_URL, "description": "This Retrack"}]
 # How many reverse proxies in front of Retrack append to X-Forwarded-For (0: never trust it).
 RETRACK_TRUSTED_PROXIES = env.int("RETRACK_TRUSTED_PROXIES", default=0)

@@ -17,7 +17,7 @@ from conversions.commission import FIXED_PER_CONVERSION, FIXED_PER_UNIT, PERCENT
 from conversions.exports import conversion_csv_rows, csv_lines
 from conversions.forms import RejectForm, ReportForm
 from conversions.models import Conversion, ConversionChange, ProductLine
-from conversions.reports import chart_bars, program_daily_report
+from conversions.reports import daily_charts, program_daily_report
 from conversions.services import ConversionRefused, approve_conversion, reject_conversion
 from retrack.admin_tools import (
     CappedCountPaginator,
@@ -33,8 +33,6 @@ from stores.models import EventKind, Program
 MAX_DECISIONS_AT_ONCE = 1000
 # A ref shared by more clicks than this is not a question about one shopper.
 MAX_CLICKS_PER_REF_SEARCH = 10_000
-CHART_WIDTH = 900
-CHART_HEIGHT = 110
 
 
 class ConversionDateFilter(CreatedDateFilter):
@@ -394,7 +392,7 @@ class ConversionAdmin(admin.ModelAdmin):
             report = program_daily_report(
                 programs, form.cleaned_data["start"], form.cleaned_data["end"]
             )
-            context.update(report=report, charts=_overview_charts(report))
+            context.update(report=report, charts=daily_charts(report.daily))
         return TemplateResponse(request, "admin/conversions/overview.html", context)
 
 
@@ -452,24 +450,3 @@ def _csv_response(queryset) -> StreamingHttpResponse:
     )
     response["Content-Disposition"] = f'attachment; filename="conversions-{stamp}.csv"'
     return response
-
-
-def _overview_charts(report) -> list[dict]:
-    charts = []
-    for title, values in [
-        ("Clicks per day (bots excluded)", [(d, f.clicks) for d, f in report.daily.items()]),
-        ("Conversions per day", [(d, f.conversions) for d, f in report.daily.items()]),
-    ]:
-        bars, top = chart_bars(values, width=CHART_WIDTH, height=CHART_HEIGHT)
-        step = max(1, len(bars) // 6)
-        charts.append(
-            {
-                "title": title,
-                "bars": bars,
-                "top": top,
-                "labels": [bar for index, bar in enumerate(bars) if index % step == 0],
-                "width": CHART_WIDTH,
-                "height": CHART_HEIGHT,
-            }
-        )
-    return charts

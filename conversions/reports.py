@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from uuid import UUID
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 
 from clicks.selectors import counted_clicks
@@ -99,6 +99,17 @@ def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     )
 
 
+def click_key_range(since: datetime, until: datetime) -> Q:
+    """The range of click primary keys that can hold clicks made in [since, until).
+
+    Add it to a filter on created_at: clicks' UUIDv7 keys follow insertion order, so the
+    range confines a scan to the period's part of the table however big the table grows.
+    """
+    return Q(
+        uuid__gte=_uuid7_floor(since - UUID_MARGIN), uuid__lt=_uuid7_floor(until + UUID_MARGIN)
+    )
+
+
 def daily_click_counts(program_ids: list[int], since: datetime, until: datetime) -> QuerySet:
     """Counted clicks per (program, UTC day) in [since, until): rows of program_id, day, number.
 
@@ -109,13 +120,8 @@ def daily_click_counts(program_ids: list[int], since: datetime, until: datetime)
     """
     return (
         counted_clicks()
-        .filter(
-            program_id__in=program_ids,
-            created_at__gte=since,
-            created_at__lt=until,
-            uuid__gte=_uuid7_floor(since - UUID_MARGIN),
-            uuid__lt=_uuid7_floor(until + UUID_MARGIN),
-        )
+        .filter(program_id__in=program_ids, created_at__gte=since, created_at__lt=until)
+        .filter(click_key_range(since, until))
         .annotate(day=TruncDate("created_at"))
         .values("program_id", "day")
         .annotate(number=Count("*"))
@@ -195,3 +201,32 @@ def chart_bars(
             )
         )
     return bars, top
+
+
+CHART_WIDTH = 900
+CHART_HEIGHT = 110
+
+
+def daily_charts(daily: dict[date, Figures]) -> list[dict]:
+    """The overview's and the dashboard's two bar charts: counted clicks and conversions a day.
+
+    Drawn server-side as SVG by templates/admin/conversions/daily_charts.html.
+    """
+    charts = []
+    for title, values in [
+        ("Clicks per day (bots excluded)", [(d, f.clicks) for d, f in daily.items()]),
+        ("Conversions per day", [(d, f.conversions) for d, f in daily.items()]),
+    ]:
+        bars, top = chart_bars(values, width=CHART_WIDTH, height=CHART_HEIGHT)
+        step = max(1, len(bars) // 6)
+        charts.append(
+            {
+                "title": title,
+                "bars": bars,
+                "top": top,
+                "labels": [bar for index, bar in enumerate(bars) if index % step == 0],
+                "width": CHART_WIDTH,
+                "height": CHART_HEIGHT,
+            }
+        )
+    return charts

@@ -7,6 +7,7 @@ permission checks; the figures come from `conversions.dashboard`.
 
 from dataclasses import dataclass
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
@@ -93,11 +94,15 @@ def dashboard_context(request: HttpRequest) -> dict:
     context = {"dashboard_form": form}
     if form.is_valid():
         data = form.cleaned_data
+        period = {"days": data["days"] or ""}
+        if not data["days"]:
+            period.update(start=data["start"].isoformat(), end=data["end"].isoformat())
         dashboard = operator_dashboard(
             data["start"], data["end"], program=data["program"], partner=data["partner"]
         )
         context.update(
             dashboard=dashboard,
+            period_query=urlencode(period),
             metrics=headline_metrics(dashboard.total),
             charts=daily_charts(dashboard.daily),
             dashboard_tables=[("program", dashboard.programs), ("partner", dashboard.partners)],

@@ -15,7 +15,6 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, OuterRef, Subquery, Sum
 from django.db.models.functions import TruncDate
-from django.urls import reverse
 
 from clicks.models import Click
 from conversions.models import Conversion, ConversionStatus
@@ -82,7 +81,8 @@ class Row:
     label: str
     current: Totals
     previous: Totals
-    url: str = ""
+    # The query that narrows the dashboard to this row's program or partner.
+    narrowed_query: str = ""
 
     def change(self, figure: str) -> Decimal | None:
         """The change of a count (clicks, conversions) against the previous period, in %."""
@@ -220,14 +220,10 @@ def _rows(queryset, current: dict, previous: dict, kind: str) -> list[Row]:
     """A row for each program or partner with figures in either period, busiest first."""
     ids = set(current[kind]) | set(previous[kind])
     rows = [
-        Row(str(item), current[kind][item.pk], previous[kind][item.pk], url=_admin_url(item))
+        Row(str(item), current[kind][item.pk], previous[kind][item.pk], f"{kind}={item.pk}")
         for item in queryset.filter(pk__in=ids)
     ]
     return sorted(rows, key=lambda row: (-row.current.clicks, -row.current.conversions, row.label))
-
-
-def _admin_url(item) -> str:
-    return reverse(f"admin:{item._meta.app_label}_{item._meta.model_name}_change", args=[item.pk])
 
 
 def integration_health(now: datetime) -> list[ProgramHealth]:

@@ -36,7 +36,8 @@ DEMO_TOKEN_NAME = "demo"
 # Names a first-time operator will not type for a store of their own.
 DEMO_PARTNER = "Refunder (demo)"
 DEMO_STORE = "Awesome Store (demo)"
-TRAFFIC_DAYS = 28
+# Sixty days, so that the dashboard's default 30 days compare with the 30 before.
+TRAFFIC_DAYS = 60
 DEMO_OPERATOR = "operator:demo"
 
 
@@ -95,7 +96,7 @@ def seed_demo_traffic(
     now: datetime,
     rng: random.Random,
     days: int = TRAFFIC_DAYS,
-    clicks_per_day: tuple[int, int] = (30, 60),
+    clicks_per_day: tuple[int, int] = (20, 40),
 ) -> tuple[int, int]:
     """`days` days of clicks (about 5 % bots) and conversions in every status up to `now`.
 
@@ -147,7 +148,8 @@ def _demo_clicks(
     clicks = []
     for days_ago in range(days):
         day = now - timedelta(days=days_ago)
-        busy = 1.4 if day.weekday() >= 5 else 1.0
+        # Busier at weekends, and growing: the dashboard's changes show something.
+        busy = (1.4 if day.weekday() >= 5 else 1.0) * (1.3 - 0.3 * days_ago / days)
         for _ in range(int(rng.randint(*per_day) * busy)):
             moment = day.replace(hour=rng.randint(6, 23), minute=rng.randint(0, 59))
             if moment > now:

@@ -94,7 +94,7 @@ def test_it_shows_each_program_and_partner_busiest_first(known_data):
         (row.label, row.current.clicks, row.current.conversions) for row in dashboard.partners
     ]
     assert partners == [("Refunder", 8, 3), ("Cashy", 7, 1)]
-    assert dashboard.programs[0].url == f"/admin/stores/program/{shoes.pk}/change/"
+    assert dashboard.programs[0].narrowed_query == f"program={shoes.pk}"
 
 
 def test_it_narrows_to_one_program_or_one_partner(known_data):
@@ -222,3 +222,16 @@ def test_the_admin_home_asks_an_anonymous_visitor_to_log_in(client):
 
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/")
+
+
+def test_each_row_links_to_the_dashboard_narrowed_to_it(operator_client, known_data):
+    shoes, tents, refunder, cashy = known_data
+
+    page = operator_client.get("/admin/?days=&start=2025-03-08&end=2025-03-14").content.decode()
+    narrowed = operator_client.get(
+        f"/admin/?days=&start=2025-03-08&end=2025-03-14&partner={cashy.pk}"
+    )
+
+    assert f'href="?days=&amp;start=2025-03-08&amp;end=2025-03-14&amp;program={tents.pk}"' in page
+    assert narrowed.context["dashboard"].total.current.clicks == 7
+    assert "Showing Cashy only." in narrowed.content.decode()

@@ -77,3 +77,26 @@ print(
     f"== the whole overview of {start}..{end} ({clicks} counted clicks, {conversions} "
     f"conversions): {seconds * 1000:.0f} ms"
 )
+
+# The dashboard (the admin's home): a period and the one before it. The first view counts
+# each closed day's clicks into ClickDay once (cold); later views read those counts (warm).
+from clicks.services import roll_up_click_days  # noqa: E402
+from conversions.dashboard import comparison_start, operator_dashboard  # noqa: E402
+
+for days in (7, 30, 90):
+    first = end - timedelta(days=days - 1)
+    began = time.perf_counter()
+    rolled = roll_up_click_days(comparison_start(first, end), end)
+    cold_roll_up = time.perf_counter() - began
+    timings = []
+    for _ in range(RUNS):
+        began = time.perf_counter()
+        dashboard = operator_dashboard(first, end)
+        timings.append(time.perf_counter() - began)
+    figures = dashboard.total.current
+    print(
+        f"== dashboard, last {days} days ({figures.clicks} counted clicks, {figures.conversions}"
+        f" conversions; {days * 2} days read): roll-up of {len(rolled)} closed days "
+        f"{cold_roll_up * 1000:.0f} ms once, then "
+        + ", ".join(f"{seconds * 1000:.0f} ms" for seconds in timings)
+    )

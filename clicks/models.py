@@ -60,3 +60,41 @@ class Click(models.Model):
 
     def __str__(self) -> str:
         return str(self.uuid)
+
+
+class ClickDay(models.Model):
+    """The clicks of one closed UTC day, counted per program, partner and bot or not.
+
+    Written once per day by `clicks.services.roll_up_click_days` (a day's clicks never
+    change once it is over: they are stamped when stored), read by the dashboard instead of
+    counting millions of clicks again. Pruning old clicks leaves their counts here.
+    """
+
+    day = models.DateField()
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+")
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="+")
+    is_bot = models.BooleanField()
+    number = models.PositiveBigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "program", "partner", "is_bot"], name="click_day_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.number} clicks"
+
+
+class ClickDayRollup(models.Model):
+    """A day whose clicks are counted in ClickDay (also when it had none).
+
+    Its primary key decides which of two simultaneous roll-ups of a day writes it.
+    """
+
+    day = models.DateField(primary_key=True)
+    rolled_up_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.day} rolled up"

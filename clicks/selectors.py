@@ -1,22 +1,29 @@
 """Reads of clicks: the tracking link, the click path's cached route, and click counts."""
 
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 from urllib.parse import quote
 from uuid import UUID
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncDate
 from django.urls import reverse
 
-from clicks.models import Click
+from clicks.models import Click, ClickDay, ClickDayRollup
 from partners.models import Admission, Partner
 from retrack.lib.timed_cache import MISSING, TimedCache
+from retrack.lib.uuids import uuid7_floor
 from stores.models import Program
 
 # Per worker process. Unknown links are remembered too (as None), so that a stream of dead
 # links costs no queries either; the size bound keeps made-up links from filling memory.
 _routes = TimedCache(max_entries=10_000)
+# A click's UUIDv7 is made in the same instant as its created_at; the margin only widens the
+# primary-key range, the exact bounds are those on created_at.
+UUID_MARGIN = timedelta(hours=1)
+# A UTC day is closed (no click can still be stamped with it) this long after it ends.
+DAY_CLOSED_AFTER = timedelta(minutes=10)
 
 
 class ClickRoute(NamedTuple):
@@ -95,3 +102,68 @@ def count_clicks(
     if until is not None:
         clicks = clicks.filter(created_at__lt=until)
     return clicks.count()
+
+
+def _uuid7_floor(moment: datetime) -> UUID:
+    return uuid7_floor(int(moment.timestamp() * 1000))
+
+
+def click_key_range(since: datetime, until: datetime) -> Q:
+    """The range of click primary keys that can hold clicks made in [since, until).
+
+    Add it to a filter on created_at: clicks' UUIDv7 keys follow insertion order, so the
+    range confines a scan to the period's part of the table however big the table grows.
+    """
+    return Q(
+        uuid__gte=_uuid7_floor(since - UUID_MARGIN), uuid__lt=_uuid7_floor(until + UUID_MARGIN)
+    )
+
+
+def day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
+    """The UTC instants [since, until) covering the days `first` to `last`, both included."""
+    return (
+        datetime.combine(first, time.min, tzinfo=UTC),
+        datetime.combine(last + timedelta(days=1), time.min, tzinfo=UTC),
+    )
+
+
+def is_closed_day(day: date, now: datetime) -> bool:
+    return day_bounds(day, day)[1] + DAY_CLOSED_AFTER <= now
+
+
+def daily_clicks_by(first: date, last: date, **scope) -> QuerySet:
+    """Clicks per (program, partner, UTC day, is_bot) of the days first-last, counted from
+    the clicks themselves: rows of program_id, partner_id, day, is_bot, number."""
+    since, until = day_bounds(first, last)
+    return (
+        Click.objects.filter(created_at__gte=since, created_at__lt=until, **scope)
+        .filter(click_key_range(since, until))
+        .annotate(day=TruncDate("created_at"))
+        .values("program_id", "partner_id", "day", "is_bot")
+        .annotate(number=Count("*"))
+        .order_by()
+    )
+
+
+def click_day_counts(first: date, last: date, **scope) -> list[dict]:
+    """The rows of `daily_clicks_by` for the days first-last: from ClickDay for the days
+    rolled up, counted from the clicks for the others (today, or days not rolled up yet)."""
+    rolled = set(
+        ClickDayRollup.objects.filter(day__gte=first, day__lte=last).values_list("day", flat=True)
+    )
+    rows = list(
+        ClickDay.objects.filter(day__in=rolled, **scope).values(
+            "program_id", "partner_id", "day", "is_bot", "number"
+        )
+    )
+    day, runs = first, []
+    while day <= last:
+        if day not in rolled:
+            if runs and runs[-1][1] == day - timedelta(days=1):
+                runs[-1][1] = day
+            else:
+                runs.append([day, day])
+        day += timedelta(days=1)
+    for run_first, run_last in runs:
+        rows.extend(daily_clicks_by(run_first, run_last, **scope))
+    return rows

@@ -3,20 +3,34 @@
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
 from uuid import UUID
 
 import psycopg
-from django.db import IntegrityError, InterfaceError, OperationalError, connections, router
+from django.db import (
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    connections,
+    router,
+    transaction,
+)
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorWrapper
 from django.db.models import BooleanField, CharField, Exists, ForeignKey, Max, OuterRef
 from django.utils import timezone
 
-from clicks.models import REF_MAX_LENGTH, URL_MAX_LENGTH, USER_AGENT_MAX_LENGTH, Click
-from clicks.selectors import ClickRoute, click_route
+from clicks.models import (
+    REF_MAX_LENGTH,
+    URL_MAX_LENGTH,
+    USER_AGENT_MAX_LENGTH,
+    Click,
+    ClickDay,
+    ClickDayRollup,
+)
+from clicks.selectors import ClickRoute, click_route, daily_clicks_by, is_closed_day
 from conversions.models import Conversion
 from retrack.lib.urls import allowed_http_url, with_query_parameters
 from retrack.lib.uuids import uuid7, uuid7_floor
@@ -284,3 +298,38 @@ def prune_clicks_before(moment: datetime, batch_size: int = 1000) -> int:
         after = batch[-1]
         _, per_model = Click.objects.filter(uuid__in=batch).exclude(Exists(referenced)).delete()
         deleted += per_model.get(Click._meta.label, 0)
+
+
+def roll_up_click_days(first: date, last: date, *, now: datetime | None = None) -> list[date]:
+    """Count the clicks of each closed UTC day of first-last not counted yet into ClickDay.
+
+    One short transaction per day; the day's ClickDayRollup row goes first, so a concurrent
+    roll-up of the same day waits for it and then skips the day (nothing is counted twice).
+    Answers the days rolled up by this call.
+    """
+    now = now or timezone.now()
+    done = set(
+        ClickDayRollup.objects.filter(day__gte=first, day__lte=last).values_list("day", flat=True)
+    )
+    rolled = []
+    days = (first + timedelta(days=offset) for offset in range((last - first).days + 1))
+    for day in days:
+        if day in done or not is_closed_day(day, now):
+            continue
+        try:
+            with transaction.atomic():
+                ClickDayRollup.objects.create(day=day, rolled_up_at=now)
+                ClickDay.objects.bulk_create(
+                    ClickDay(
+                        day=row["day"],
+                        program_id=row["program_id"],
+                        partner_id=row["partner_id"],
+                        is_bot=row["is_bot"],
+                        number=row["number"],
+                    )
+                    for row in daily_clicks_by(day, day)
+                )
+        except IntegrityError:
+            continue  # rolled up meanwhile by another request
+        rolled.append(day)
+    return rolled

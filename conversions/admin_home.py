@@ -13,7 +13,14 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from conversions.dashboard import Row, integration_health, operator_dashboard, percent_change
+from clicks.services import roll_up_click_days
+from conversions.dashboard import (
+    Row,
+    comparison_start,
+    integration_health,
+    operator_dashboard,
+    percent_change,
+)
 from conversions.forms import DashboardForm
 from conversions.models import ConversionStatus
 from conversions.reports import daily_charts
@@ -97,6 +104,8 @@ def dashboard_context(request: HttpRequest) -> dict:
         period = {"days": data["days"] or ""}
         if not data["days"]:
             period.update(start=data["start"].isoformat(), end=data["end"].isoformat())
+        # Count the closed days' clicks once (the first view of a day does it).
+        roll_up_click_days(comparison_start(data["start"], data["end"]), data["end"], now=now)
         dashboard = operator_dashboard(
             data["start"], data["end"], program=data["program"], partner=data["partner"]
         )

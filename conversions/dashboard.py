@@ -1,11 +1,12 @@
 """Reads for the back office's home: a period's figures against the period before it.
 
-Two aggregate queries cover both periods at once (they are contiguous): clicks grouped by
-(program, partner, UTC day), bounded by the UUIDv7 key range like the overview's
-(`conversions.reports.click_key_range`), and conversions grouped by (program, partner, day,
-kind, status, currency) through conversion_program_created. Everything else is summed here
-in Python from those rows, so the cost grows with the rows of the two periods, not with the
-size of the tables. Money stays per currency: programs may pay in different ones.
+Both periods are read at once (they are contiguous): clicks per (program, partner, UTC day,
+bot or not) from their daily roll-up (`clicks.selectors.click_day_counts`: ClickDay for the
+closed days, the UUIDv7 key range of the clicks for today), and conversions grouped by
+(program, partner, day, kind, status, currency) through conversion_program_created.
+Everything else is summed here in Python from those rows, so the cost grows with the days
+and the conversions of the two periods, not with the size of the click table.
+Money stays per currency: programs may pay in different ones.
 """
 
 from collections import defaultdict
@@ -16,9 +17,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Count, OuterRef, Subquery, Sum
 from django.db.models.functions import TruncDate
 
-from clicks.models import Click
+from clicks.selectors import click_day_counts
 from conversions.models import Conversion, ConversionStatus
-from conversions.reports import Figures, click_key_range, period_bounds
+from conversions.reports import Figures, period_bounds
 from partners.models import Partner
 from retrack.lib.money import average_of
 from stores.models import EventKind, Program, ProgramStatus
@@ -127,18 +128,6 @@ def _rate(part: int, whole: int) -> Decimal | None:
     return (Decimal(part * 100) / Decimal(whole)).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
-def dashboard_clicks(since: datetime, until: datetime, **scope) -> list[dict]:
-    """Clicks per (program, partner, UTC day, is_bot) in [since, until): bots apart."""
-    return list(
-        Click.objects.filter(created_at__gte=since, created_at__lt=until, **scope)
-        .filter(click_key_range(since, until))
-        .annotate(day=TruncDate("created_at"))
-        .values("program_id", "partner_id", "day", "is_bot")
-        .annotate(number=Count("*"))
-        .order_by()
-    )
-
-
 def dashboard_conversions(since: datetime, until: datetime, **scope) -> list[dict]:
     """Conversions per (program, partner, UTC day, kind, status, currency) in [since, until)."""
     return list(
@@ -150,6 +139,11 @@ def dashboard_conversions(since: datetime, until: datetime, **scope) -> list[dic
     )
 
 
+def comparison_start(start: date, end: date) -> date:
+    """The first day of the period the days `start`-`end` are compared with."""
+    return start - timedelta(days=(end - start).days + 1)
+
+
 def operator_dashboard(
     start: date, end: date, *, program: Program | None = None, partner: Partner | None = None
 ) -> Dashboard:
@@ -158,7 +152,7 @@ def operator_dashboard(
     `program` or `partner` narrows everything to one of them.
     """
     length = (end - start).days + 1
-    previous_start = start - timedelta(days=length)
+    previous_start = comparison_start(start, end)
     since, until = period_bounds(start, end)
     previous_since, _ = period_bounds(previous_start, start)
     scope = {}
@@ -173,7 +167,7 @@ def operator_dashboard(
     current = {"program": totals(), "partner": totals(), "all": totals()}
     previous = {"program": totals(), "partner": totals(), "all": totals()}
     daily = {start + timedelta(days=offset): Figures() for offset in range(length)}
-    for row in dashboard_clicks(previous_since, until, **scope):
+    for row in click_day_counts(previous_start, end, **scope):
         period = current if row["day"] >= start else previous
         figure = "bot_clicks" if row["is_bot"] else "clicks"
         for bucket in _buckets(period, row):

@@ -10,20 +10,15 @@ of the tables; the README says what it costs at 100 million clicks and what to a
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from uuid import UUID
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import TruncDate
 
-from clicks.selectors import counted_clicks
+from clicks.selectors import click_key_range, counted_clicks
 from conversions.models import Conversion, ConversionStatus
-from retrack.lib.uuids import uuid7_floor
 from stores.models import EventKind, Program
 
 MAX_REPORT_DAYS = 366
-# A click's UUIDv7 is made in the same instant as its created_at; the margin only widens the
-# primary-key range, the exact bounds are those on created_at.
-UUID_MARGIN = timedelta(hours=1)
 # The (kind, status) pairs the overview shows as columns, in this order.
 COLUMNS = [(kind, status) for kind in EventKind.values for status in ConversionStatus.values]
 
@@ -87,26 +82,11 @@ def _period_days(start: date, end: date) -> list[date]:
     return [start + timedelta(days=offset) for offset in range((end - start).days + 1)]
 
 
-def _uuid7_floor(moment: datetime) -> UUID:
-    return uuid7_floor(int(moment.timestamp() * 1000))
-
-
 def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     """The UTC instants [since, until) covering the days `start` to `end`, both included."""
     return (
         datetime.combine(start, time.min, tzinfo=UTC),
         datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC),
-    )
-
-
-def click_key_range(since: datetime, until: datetime) -> Q:
-    """The range of click primary keys that can hold clicks made in [since, until).
-
-    Add it to a filter on created_at: clicks' UUIDv7 keys follow insertion order, so the
-    range confines a scan to the period's part of the table however big the table grows.
-    """
-    return Q(
-        uuid__gte=_uuid7_floor(since - UUID_MARGIN), uuid__lt=_uuid7_floor(until + UUID_MARGIN)
     )
 
 

@@ -6,6 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from clicks.models import ClickDayRollup
 from conversions.dashboard import integration_health, operator_dashboard, percent_change
 from conversions.models import Conversion, ConversionStatus
 from tests.backoffice.helpers import uuid7_at
@@ -235,3 +236,14 @@ def test_each_row_links_to_the_dashboard_narrowed_to_it(operator_client, known_d
     assert f'href="?days=&amp;start=2025-03-08&amp;end=2025-03-14&amp;program={tents.pk}"' in page
     assert narrowed.context["dashboard"].total.current.clicks == 7
     assert "Showing Cashy only." in narrowed.content.decode()
+
+
+def test_the_admin_home_rolls_up_the_closed_days_it_shows(operator_client):
+    today = timezone.now().date()
+
+    operator_client.get("/admin/?days=7")
+
+    rolled = set(ClickDayRollup.objects.values_list("day", flat=True))
+    assert rolled == {today - timedelta(days=n) for n in range(1, 14)} or rolled == {
+        today - timedelta(days=n) for n in range(2, 14)
+    }  # yesterday only once ten minutes past midnight

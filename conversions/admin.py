@@ -18,6 +18,7 @@ from conversions.exports import conversion_csv_rows, csv_lines
 from conversions.forms import RejectForm, ReportForm
 from conversions.models import Conversion, ConversionChange, ProductLine
 from conversions.reports import daily_charts, program_daily_report
+from conversions.selectors import auto_approve_at
 from conversions.services import ConversionRefused, approve_conversion, reject_conversion
 from retrack.admin_tools import (
     CappedCountPaginator,
@@ -140,6 +141,7 @@ class ConversionAdmin(admin.ModelAdmin):
                     "uuid",
                     "kind",
                     "status",
+                    "auto_approval",
                     "status_reason",
                     "program",
                     "partner",
@@ -164,7 +166,18 @@ class ConversionAdmin(admin.ModelAdmin):
                 ]
             },
         ),
-        ("Click", {"fields": ["click_link", "click_ref", "click_created_at", "click_country"]}),
+        (
+            "Click",
+            {
+                "fields": [
+                    "click_link",
+                    "click_ref",
+                    "click_created_at",
+                    "click_country",
+                    "click_is_bot",
+                ]
+            },
+        ),
     ]
     # Everything shown is read-only: changes go through the approve and reject actions.
     readonly_fields = fieldset_fields(fieldsets)
@@ -239,6 +252,20 @@ class ConversionAdmin(admin.ModelAdmin):
     def click_created_at(self, conversion: Conversion) -> str:
         return formats.localize(timezone.template_localtime(conversion.click.created_at))
 
+    @admin.display(description="flagged as a bot", boolean=True)
+    def click_is_bot(self, conversion: Conversion) -> bool:
+        return conversion.click.is_bot
+
+    @admin.display(description="auto-approval")
+    def auto_approval(self, conversion: Conversion) -> str:
+        moment = auto_approve_at(conversion)
+        if moment is None:
+            return "— (decided)"
+        due = formats.localize(timezone.template_localtime(moment))
+        if moment <= timezone.now():
+            return f"due since {due}: the next run of the approval job approves it"
+        return f"{due} (in {timesince(timezone.now(), moment, depth=1)}), unless decided before"
+
     @admin.display(description="country")
     def click_country(self, conversion: Conversion) -> str:
         return conversion.click.country or "—"
@@ -266,13 +293,20 @@ class ConversionAdmin(admin.ModelAdmin):
         extra_context = {
             **(extra_context or {}),
             "decision_actions": [
-                ("approve_conversions", "Approve"),
+                ("approve_conversions", "Approve…"),
                 ("reject_conversions", "Reject…"),
             ],
             "show_save": False,
             "show_save_and_continue": False,
             "show_save_and_add_another": False,
         }
+        conversion = self.get_object(request, object_id)
+        if conversion is not None and conversion.click.is_bot:
+            messages.warning(
+                request,
+                "This conversion's click was flagged as a bot (a crawler or link preview, by "
+                "its user agent). Check the order with the store before approving it.",
+            )
         return super().change_view(request, object_id, form_url, extra_context)
 
     def get_urls(self):
@@ -290,12 +324,15 @@ class ConversionAdmin(admin.ModelAdmin):
             *super().get_urls(),
         ]
 
-    @admin.action(permissions=["change"], description="Approve the selected pending conversions")
+    @admin.action(permissions=["change"], description="Approve the selected pending conversions…")
     def approve_conversions(self, request, queryset):
+        """Confirm on an intermediate page (approval is final), then approve."""
         if self._refuse_too_many(request, queryset):
             return None
-        self._decide_each(request, queryset, approve_conversion, "Approved")
-        return self._back_to(request, queryset)
+        if "apply" in request.POST:
+            self._decide_each(request, queryset, approve_conversion, "Approved")
+            return self._back_to(request, queryset)
+        return self._confirmation_page(request, queryset, "approve_conversions", form=None)
 
     @admin.action(permissions=["change"], description="Reject the selected pending conversions…")
     def reject_conversions(self, request, queryset):
@@ -307,18 +344,26 @@ class ConversionAdmin(admin.ModelAdmin):
             reason = form.cleaned_data["reason"]
             self._decide_each(request, queryset, reject_conversion, "Rejected", reason=reason)
             return self._back_to(request, queryset)
+        return self._confirmation_page(request, queryset, "reject_conversions", form=form)
+
+    def _confirmation_page(self, request, queryset, action: str, form) -> TemplateResponse:
+        """The decision's intermediate page: what is selected, bot-flagged clicks first."""
+        verb = "Approve" if action == "approve_conversions" else "Reject"
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
-            "title": "Reject conversions",
+            "title": f"{verb} conversions",
+            "verb": verb,
+            "action": action,
             "form": form,
-            "conversions": queryset.select_related("program", "partner")[:20],
+            "conversions": queryset.select_related("program", "partner", "click")[:20],
             "count": queryset.count(),
+            "from_bots": queryset.filter(click__is_bot=True).count(),
             "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
             "select_across": request.POST.get("select_across", "0"),
             "return_to": request.POST.get("_return_to", ""),
         }
-        return TemplateResponse(request, "admin/conversions/conversion/reject.html", context)
+        return TemplateResponse(request, "admin/conversions/conversion/decide.html", context)
 
     def _refuse_too_many(self, request, queryset) -> bool:
         if queryset[: MAX_DECISIONS_AT_ONCE + 1].count() <= MAX_DECISIONS_AT_ONCE:

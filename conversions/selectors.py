@@ -4,11 +4,12 @@ The store API, the partner feed (whose items are stored snapshots of this) and t
 office all show a conversion as `conversion_document` builds it.
 """
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
-from conversions.models import Conversion, ProductLine
+from conversions.models import Conversion, ConversionStatus, ProductLine
 from stores.models import EventKind
 
 
@@ -95,3 +96,11 @@ def conversion_document(
         }
     )
     return document
+
+
+def auto_approve_at(conversion: Conversion) -> datetime | None:
+    """When the auto-approval job will approve a pending conversion (created + the program's
+    validation period, as `approve_due_conversions` counts it); None once decided."""
+    if conversion.status != ConversionStatus.PENDING:
+        return None
+    return conversion.created_at + timedelta(days=conversion.program.validation_days)

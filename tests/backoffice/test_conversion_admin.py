@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
+from django.utils import formats, timezone
 
 from conversions.models import ConversionSource, ConversionStatus
 from conversions.services import (
@@ -268,3 +268,31 @@ def test_the_history_shows_what_an_amendment_changed(support_client):
         "<div><code>products</code>: 1 × Running shoe at 1250; 3 × Sock at 125 → "
         "1 × Running shoe at 1250</div>" in history
     )
+
+
+def test_the_detail_shows_when_a_pending_conversion_is_approved_automatically(support_client):
+    created = timezone.now() - timedelta(days=5)
+    conversion = ConversionFactory(created_at=created, click__program__validation_days=45)
+    decided = ConversionFactory(status=ConversionStatus.APPROVED)
+
+    page = page_text(support_client.get(f"/admin/conversions/conversion/{conversion.pk}/change/"))
+    decided_page = page_text(
+        support_client.get(f"/admin/conversions/conversion/{decided.pk}/change/")
+    )
+
+    due = formats.localize(timezone.template_localtime(created + timedelta(days=45)))
+    assert "Auto-approval:</label>" in page
+    assert f"{due} (in 1\u00a0month), unless decided before" in page
+    assert "— (decided)" in decided_page
+
+
+def test_the_detail_warns_when_the_click_was_flagged_as_a_bot(support_client):
+    from_bot = ConversionFactory(click=ClickFactory(is_bot=True))
+    human = ConversionFactory()
+
+    page = page_text(support_client.get(f"/admin/conversions/conversion/{from_bot.pk}/change/"))
+    human_page = page_text(support_client.get(f"/admin/conversions/conversion/{human.pk}/change/"))
+
+    assert "This conversion's click was flagged as a bot" in page
+    assert "Flagged as a bot:" in human_page  # the field's label only
+    assert "This conversion's click was flagged as a bot" not in human_page

@@ -1,7 +1,9 @@
 """Back office for stores: onboarding a program on one page, and store API tokens."""
 
 from django.contrib import admin
+from django.urls import reverse
 from django.utils import formats, timezone
+from django.utils.html import format_html
 
 from clicks.selectors import tracking_link
 from partners.models import Admission
@@ -43,8 +45,15 @@ class StoreTokenInline(TokenInline):
 class StoreAdmin(admin.ModelAdmin):
     list_display = ["name", "uuid", "created_at"]
     search_fields = ["name", "=uuid"]
-    readonly_fields = ["uuid", "created_at", "issue_token_link"]
+    readonly_fields = ["uuid", "created_at", "issue_token_link", "add_program_link"]
     inlines = [ProgramInline, StoreTokenInline]
+
+    @admin.display(description="programs")
+    def add_program_link(self, store) -> str:
+        if store.pk is None:
+            return "Save the store first, then add its programs."
+        url = reverse("admin:stores_program_add")
+        return format_html('<a href="{}?store={}" class="addlink">Add a program</a>', url, store.pk)
 
     @admin.display(description="API tokens")
     def issue_token_link(self, store) -> str:
@@ -120,6 +129,8 @@ class ProgramAdmin(admin.ModelAdmin):
         snippets = [
             (SNIPPET_TITLES.get(key, key), text, min(text.count("\n") + 2, SNIPPET_ROWS))
             for key, text in program_snippets(program).items()
+            # A program without a redirect page sends clicks straight to the store's pages.
+            if key != "redirect_page" or program.uses_redirect_page
         ]
         return {
             "tracking_links": [

@@ -1,27 +1,21 @@
 """Writes to clicks: recording a click (the hot path) and the retention jobs."""
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import cache
-from typing import Any
 from uuid import UUID
 
-import psycopg
-from django.db import (
-    IntegrityError,
-    InterfaceError,
-    OperationalError,
-    connections,
-    router,
-    transaction,
-)
-from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.backends.utils import CursorWrapper
-from django.db.models import BooleanField, CharField, Exists, ForeignKey, Max, OuterRef
+from django.core.exceptions import DisallowedRedirect
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
+from django.utils.encoding import iri_to_uri
 
+# A cycle, deliberately: the fast path (the WSGI door) calls record_click, which stores
+# through the fast path's INSERT. Both import each other as modules, so either may be
+# imported first.
+from clicks import fast_path
 from clicks.models import (
     REF_MAX_LENGTH,
     URL_MAX_LENGTH,
@@ -32,16 +26,20 @@ from clicks.models import (
 )
 from clicks.selectors import ClickRoute, click_route, daily_clicks_by, is_closed_day
 from conversions.models import Conversion
+from retrack.lib.database import once_more_on_a_fresh_connection
 from retrack.lib.urls import allowed_http_url, with_query_parameters
 from retrack.lib.uuids import uuid7, uuid7_floor
+from retrack.lib.validation import BIDI_CONTROLS
 from retrack.lib.visitors import coarse_user_agent, mask_ip
 from stores.models import Program, ProgramStatus
 
 REF_PARAMETERS = ("ref", "ref2", "ref3")
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
-# Control characters, and the replacement character that stands for bytes that were not
-# UTF-8: a ref is stored exactly as the partner sent it, or not at all.
-_REF_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f\ufffd]")
+# Control characters, the replacement character that stands for bytes that were not UTF-8,
+# and the bidirectional overrides and isolates, which would make the back office show a
+# ref other than the one stored: a ref is stored exactly as the partner sent it, or not
+# at all.
+_REF_FORBIDDEN = re.compile("[\x00-\x1f\x7f\ufffd" + "".join(sorted(BIDI_CONTROLS)) + "]")
 
 
 class ClickRefused(Exception):
@@ -80,12 +78,26 @@ def record_click(parameters: Mapping[str, Sequence[str]], visitor: Visitor) -> C
     """Store the click of a tracking link and return where to redirect the shopper.
 
     `parameters` are the link's query parameters, each with every value it was given.
-    Refusals raise ClickRefused before anything is written. The redirect is built before
-    the click's single INSERT, so nothing can fail after it; outside a transaction (the
-    click view runs in autocommit) the INSERT has committed when this returns. A database
-    error propagates: the caller must not redirect then, so a redirected shopper always
-    has a stored click.
+    Refusals raise ClickRefused before anything is written. The redirect is built and
+    checked before the click's single INSERT, so nothing can fail after it; outside a
+    transaction (the click view runs in autocommit) the INSERT has committed when this
+    returns. A database error propagates: the caller must not redirect then, so a
+    redirected shopper always has a stored click.
+
+    A connection that fails (a persistent connection that died with a database restart
+    or an idle timeout) gets one more try of the whole click, lookup included, on a fresh
+    connection, with the same UUID: a shopper is not turned away for it, and an INSERT
+    that had committed but whose answer was lost is not stored twice.
     """
+    click_uuid = uuid7()
+    return once_more_on_a_fresh_connection(
+        _record_click, parameters, visitor, click_uuid, writing=Click
+    )
+
+
+def _record_click(
+    parameters: Mapping[str, Sequence[str]], visitor: Visitor, click_uuid: UUID
+) -> ClickRedirect:
     program_uuid = _uuid_parameter(parameters, "program")
     partner_uuid = _uuid_parameter(parameters, "publisher")
     if program_uuid is None or partner_uuid is None:
@@ -102,101 +114,29 @@ def record_click(parameters: Mapping[str, Sequence[str]], visitor: Visitor) -> C
         )
     refs = {name: _ref_parameter(parameters, name) for name in REF_PARAMETERS}
     target = _target_page(parameters, route)
-    click_uuid = uuid7()
     location = _location(route, click_uuid, target)
-    _insert_click(
-        {
-            "uuid": click_uuid,
-            "partner_id": route.partner_id,
-            "program_id": route.program_id,
-            **refs,
-            "deeplink": target,
-            "ip_address": visitor.ip_address,
-            "browser": visitor.browser[:USER_AGENT_MAX_LENGTH],
-            "referer": visitor.referer[:URL_MAX_LENGTH],
-            "country": visitor.country,
-            "created_at": timezone.now(),
-            "is_bot": visitor.is_bot,
-            "is_anonymized": False,
-        }
-    )
-    return ClickRedirect(click_uuid=click_uuid, location=location)
-
-
-def _insert_click(row: dict[str, Any]) -> None:
-    """The click's single INSERT, with every column of `row` (keyed by field attname).
-
-    It does what `Click(**row).save(force_insert=True)` would, without what the hot path
-    does not need: the ORM compiled the same statement anew for every click and prepared
-    every value through its field, together as much CPU as sending the INSERT. The SQL
-    is built once, and only the values whose stored form differs between backends (the
-    UUID, the address, the time) go through their field.
-
-    A connection that fails (a persistent connection that died with a database restart
-    or an idle timeout) gets one more try on a fresh connection, so that a shopper is not
-    turned away for it.
-    """
-    connection = connections[router.db_for_write(Click)]
-    sql, columns = _insert_statement(connection.alias)
-    values = [
-        row[name] if prepare is None else prepare(row[name], connection)
-        for name, prepare in columns
-    ]
+    values = {
+        "uuid": click_uuid,
+        "partner_id": route.partner_id,
+        "program_id": route.program_id,
+        **refs,
+        "deeplink": target,
+        "ip_address": visitor.ip_address,
+        "browser": visitor.browser[:USER_AGENT_MAX_LENGTH],
+        "referer": visitor.referer[:URL_MAX_LENGTH],
+        "country": visitor.country,
+        "created_at": timezone.now(),
+        "is_bot": visitor.is_bot,
+        "is_anonymized": False,
+    }
     try:
-        _execute(connection, sql, values)
-    except (OperationalError, InterfaceError):
-        if connection.in_atomic_block:
+        fast_path.insert_click(values)
+    except IntegrityError:
+        # Tried again with the same UUID: the first INSERT had committed and only its
+        # answer was lost.
+        if not Click.objects.filter(pk=click_uuid).exists():
             raise
-        connection.close()
-        try:
-            _execute(connection, sql, values)
-        except IntegrityError:
-            # Same UUID: the first INSERT had committed and only its answer was lost.
-            if not Click.objects.filter(pk=row["uuid"]).exists():
-                raise
-
-
-def _execute(connection: BaseDatabaseWrapper, sql: str, values: list) -> None:
-    with _insert_cursor(connection) as cursor:
-        cursor.execute(sql, values)
-
-
-def _insert_cursor(connection: BaseDatabaseWrapper) -> CursorWrapper:
-    """Django's cursor; on PostgreSQL one that binds the values on the server.
-
-    Django's psycopg cursors bind on the client, formatting every value into the SQL
-    text in Python, which cost the click path more than any other single step. This
-    cursor has psycopg send them apart, as the protocol's parameters, and is wrapped
-    exactly as `connection.cursor()` wraps its own: the same error translation, query
-    logging and execute wrappers.
-    """
-    if connection.vendor != "postgresql":
-        return connection.cursor()
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
-    connection.validate_thread_sharing()
-    cursor = psycopg.Cursor(connection.connection)
-    if connection.queries_logged:
-        return connection.make_debug_cursor(cursor)
-    return connection.make_cursor(cursor)
-
-
-# Text, flags and ids reach every backend as they are; the rest take the backend's form.
-_STORED_AS_GIVEN = (CharField, BooleanField, ForeignKey)
-
-
-@cache
-def _insert_statement(alias: str) -> tuple[str, list[tuple[str, Callable | None]]]:
-    quote_name = connections[alias].ops.quote_name
-    fields = list(Click._meta.concrete_fields)
-    columns = ", ".join(quote_name(field.column) for field in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
-    sql = f"INSERT INTO {quote_name(Click._meta.db_table)} ({columns}) VALUES ({placeholders})"
-    preparation = [
-        (field.attname, None if isinstance(field, _STORED_AS_GIVEN) else field.get_db_prep_save)
-        for field in fields
-    ]
-    return sql, preparation
+    return ClickRedirect(click_uuid=click_uuid, location=location)
 
 
 def _uuid_parameter(parameters: Mapping[str, Sequence[str]], name: str) -> UUID | None:
@@ -232,11 +172,19 @@ def _target_page(parameters: Mapping[str, Sequence[str]], route: ClickRoute) -> 
 
 
 def _location(route: ClickRoute, click_uuid: UUID, target: str) -> str:
+    """Where the shopper goes, as HttpResponseRedirect would send it, checked before storing."""
     if route.redirect_page_url:
-        return with_query_parameters(
+        location = with_query_parameters(
             route.redirect_page_url, {"click": str(click_uuid), "deeplink": target}
         )
-    return with_query_parameters(target, {"click": str(click_uuid)})
+    else:
+        location = with_query_parameters(target, {"click": str(click_uuid)})
+    # An IRI becomes a URI, and only the web's schemes pass: refused here, before the
+    # INSERT, rather than by the response once the click is stored.
+    location = iri_to_uri(location)
+    if not location.startswith(("https://", "http://")):
+        raise DisallowedRedirect(f"Unsafe redirect to URL with protocol {location[:10]!r}")
+    return location
 
 
 def _uuid_bound(moment: datetime) -> UUID:

@@ -11,6 +11,7 @@ urlpatterns = [
     path("admin/", admin.site.admin_view(admin_home)),
     path("admin/", admin.site.urls),
     path("track/v2/", include("clicks.urls")),
+    path("track/v2/", include("conversions.tag.urls")),
     path("api/v2/partner/", include("partners.api.urls")),
     path("api/v2/", include("conversions.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -7,6 +7,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "retrack.settings")
 django_application = get_wsgi_application()
 
 # The router imports views and models, so only once Django is set up.
-from retrack.handlers import TrackingLinkRouter  # noqa: E402
+from clicks.fast_path import TrackingLinkRouter  # noqa: E402
 
 application = TrackingLinkRouter(django_application)

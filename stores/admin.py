@@ -6,12 +6,12 @@ from django.utils import formats, timezone
 from django.utils.html import format_html
 
 from clicks.selectors import tracking_link
+from conversions.tag.snippets import program_snippets
 from partners.models import Admission
 from retrack.admin_tools import TokenAdmin, TokenInline, token_issue_link
 from stores.forms import EventForm, ProgramForm
 from stores.models import Event, Program, Store, StoreToken
 from stores.services import issue_store_token, revoke_store_token
-from stores.snippets import program_snippets
 
 # Longer snippets scroll inside their box rather than stretching the page.
 SNIPPET_ROWS = 14

@@ -5,8 +5,8 @@ from django.http import HttpResponse
 from django.test.client import Client, ClientHandler
 from rest_framework.test import APIClient
 
+from clicks.fast_path import TRACKING_LINK_PATH
 from clicks.selectors import forget_click_routes
-from retrack.handlers import TRACKING_LINK_PATH
 from retrack.wsgi import application
 from tests.wsgi import serve
 

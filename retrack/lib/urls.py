@@ -114,7 +114,8 @@ def allowed_http_url(url: str, allowed_domains: list[str]) -> str | None:
     white space, control and invisible characters, brackets and percent signs in the host,
     ports that no allowed entry names, and URLs over 2048 characters. The URL is returned
     as given (not re-encoded) so that the store receives exactly what the partner sent,
-    except that a non-ASCII host is replaced by its ASCII (punycode) form.
+    except that the scheme is lower-cased and a non-ASCII host is replaced by its ASCII
+    (punycode) form.
     """
     if not url or len(url) > URL_MAX_LENGTH or _has_forbidden_characters(url):
         return None
@@ -126,6 +127,9 @@ def allowed_http_url(url: str, allowed_domains: list[str]) -> str | None:
     scheme_prefix = parts.scheme + "://"
     if parts.scheme not in _DEFAULT_PORTS or not url.lower().startswith(scheme_prefix):
         return None
+    # urlsplit lower-cases the scheme it reports; the URL itself gets it too, as a
+    # browser would, so that every later check of "https://" holds (`Https://…`).
+    url = scheme_prefix + url[len(scheme_prefix) :]
     netloc = parts.netloc
     if any(character in netloc for character in "@[]%"):
         return None

@@ -3,9 +3,9 @@ import html
 import pytest
 from django.utils.html import escape
 
+from conversions.tag.snippets import program_snippets
 from partners.models import Admission
 from stores.models import Event, Program
-from stores.snippets import program_snippets
 from tests.factories import (
     AdmissionFactory,
     ConversionFactory,

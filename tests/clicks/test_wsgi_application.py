@@ -1,6 +1,5 @@
 """The WSGI application as gunicorn runs it: the tracking link answered before Django's handler."""
 
-import io
 import os
 import subprocess
 import sys
@@ -14,40 +13,12 @@ from django.http import HttpResponse
 from django.middleware.security import SecurityMiddleware
 from django.test import Client, RequestFactory
 
+from clicks.fast_path import TrackingLinkRouter, is_secure, security_headers
 from clicks.models import Click
-from retrack.handlers import TrackingLinkRouter, is_secure, security_headers
-from retrack.wsgi import application
+from tests.clicks.helpers import call, link_query
 from tests.factories import AdmissionFactory
-from tests.wsgi import serve
 
 pytestmark = pytest.mark.django_db
-
-
-def call(
-    path: str, query: str = "", method: str = "GET", wsgi=application, **extra: str
-) -> tuple[str, dict[str, str], bytes]:
-    environ = {
-        "REQUEST_METHOD": method,
-        "PATH_INFO": path,
-        "QUERY_STRING": query,
-        "SERVER_NAME": "testserver",
-        "SERVER_PORT": "80",
-        "REMOTE_ADDR": "192.0.2.7",
-        "HTTP_USER_AGENT": "Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0",
-        "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(b""),
-        "wsgi.errors": io.StringIO(),
-        **extra,
-    }
-    status, headers, body = serve(wsgi, environ)
-    return status, dict(headers), body
-
-
-def link_query(ref: str = "38315327") -> str:
-    admission = AdmissionFactory()
-    return urlencode(
-        {"publisher": admission.partner.uuid, "program": admission.program.uuid, "ref": ref}
-    )
 
 
 def test_the_tracking_link_is_served_without_the_admin_middleware():
@@ -121,7 +92,7 @@ def test_a_failure_in_the_tracking_link_answers_a_logged_500_and_stores_nothing(
     def broken(parameters, visitor):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr("clicks.views.record_click", broken)
+    monkeypatch.setattr("clicks.services.record_click", broken)
 
     status, headers, body = call("/track/v2/click", query)
 

@@ -13,8 +13,8 @@ from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
+from conversions.tag.snippets import program_snippets, tag_loader_snippet
 from stores.models import Program
-from stores.snippets import program_snippets, tag_loader_snippet
 from tests.factories import ProgramFactory
 
 STORE_HOST = "127.0.0.2"

@@ -17,10 +17,10 @@ import pytest
 from clicks.models import Click
 from clicks.selectors import tracking_link
 from conversions.models import Conversion
+from conversions.tag.snippets import program_snippets
 from partners.models import Partner
 from stores.models import Program
 from stores.services import issue_store_token
-from stores.snippets import program_snippets
 from tests.e2e.demo_store import Site, install_store, partner_page, store_program
 from tests.factories import (
     AdmissionFactory,

@@ -160,6 +160,13 @@ def test_it_refuses_a_page_outside_the_programs_domains(
         ("not JSON", "orderSum=25000", "not JSON"),
         ("not an object", "[1, 2]", "not a JSON object"),
         ("not UTF-8", b"\xff\xfe{}", "not JSON"),
+        ("nested too deeply", "[" * 60000, "nested too deeply"),
+        (
+            "a field nested too deeply",
+            '{"kind": "lead", "click": "0190b8e4-0000-7000-8000-000000000000", "voucher": '
+            + "[" * 60000,
+            "nested too deeply",
+        ),
         ("no kind", {"click": "0190b8e4-0000-7000-8000-000000000000"}, "kind is not"),
         ("unknown kind", {"kind": "refund"}, "kind is not"),
         ("no click", {"kind": "lead"}, "click is missing"),

@@ -2,8 +2,8 @@ import logging
 
 import pytest
 
-from clicks.tag_views import PIXEL_GIF
 from conversions.models import Conversion, ConversionChange
+from conversions.tag.views import PIXEL_GIF
 from tests.tag.helpers import STORE_PAGE
 
 pytestmark = pytest.mark.django_db

@@ -1,6 +1,6 @@
 import gzip
 
-from clicks.tag_views import TAG_PATH
+from conversions.tag.views import TAG_PATH
 
 URL = "/track/v2/retrack.js"
 GZIPPED_SIZE_LIMIT = 2048

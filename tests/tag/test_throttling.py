@@ -15,7 +15,7 @@ URL = "/track/v2/conversion"
 def window(monkeypatch):
     """Pin the throttling window so a test never straddles a minute boundary."""
     current = {"number": 1000}
-    monkeypatch.setattr("clicks.tag.current_window", lambda: current["number"])
+    monkeypatch.setattr("conversions.tag.throttling.current_window", lambda: current["number"])
     return current
 
 

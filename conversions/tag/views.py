@@ -20,23 +20,21 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
-from clicks.tag import (
+from conversions.tag.parsing import (
     BODY_MAX_BYTES,
-    THROTTLE_WINDOW_SECONDS,
     TagRefused,
     TagReport,
-    click_over_limit,
-    ip_over_limit,
     page_origin,
     parse_beacon,
     parse_pixel,
-    record_tag_report,
 )
+from conversions.tag.services import record_tag_report
+from conversions.tag.throttling import THROTTLE_WINDOW_SECONDS, click_over_limit, ip_over_limit
 from retrack.lib.visitors import client_ip
 
 logger = logging.getLogger("retrack.tag")
 
-TAG_PATH = Path(settings.BASE_DIR) / "static" / "retrack" / "retrack.js"
+TAG_PATH = Path(__file__).resolve().parent / "retrack.js"
 TAG_MAX_AGE_SECONDS = 3600
 # The smallest transparent 1×1 GIF.
 PIXEL_GIF = (

@@ -1,31 +1,20 @@
-"""Conversions reported by the browser tag (`retrack.js`) and the `<noscript>` pixel.
+"""Reading what the browser tag (`retrack.js`) and the `<noscript>` pixel send.
 
-Everything here is untrusted browser input. A report is refused (`TagRefused`, with a
-reason for the log only) unless it is well formed, names an existing click, comes from a
-page on one of the click's program's allowed domains and passes the store API's own
-validation; it is then stored by the very same service as the store API, so the tag and
-the store's server reporting one order store one conversion.
+Everything here is untrusted browser input. A report that is not well formed, or whose
+page is not on one of its program's allowed domains, is refused with `TagRefused`, whose
+reason goes to the log only.
 """
 
 import json
-import logging
 import re
-import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.conf import settings
-from django.core.cache import cache
 from django.http import QueryDict
 
-from clicks.models import Click
-from conversions.models import Conversion, ConversionSource
-from conversions.services import ConversionRefused, record_conversion
 from retrack.lib.urls import allowed_http_url
-
-logger = logging.getLogger("retrack.tag")
 
 BODY_MAX_BYTES = 64 * 1024
 BODY_CONTENT_TYPES = {"text/plain", "application/json"}
@@ -37,7 +26,6 @@ PIXEL_FIELDS = {
 }
 PIXEL_INTEGER_FIELDS = {"orderSum", "vatSum"}
 _INTEGER = re.compile(r"^-?[0-9]{1,18}$")
-THROTTLE_WINDOW_SECONDS = 60
 
 
 class TagRefused(Exception):
@@ -78,6 +66,9 @@ def parse_beacon(body: bytes, content_type: str) -> TagReport:
         document = json.loads(body)
     except (UnicodeDecodeError, ValueError):
         raise TagRefused("the body is not JSON") from None
+    except RecursionError:
+        # A page can send `[[[[…` to tens of thousands of levels; the decoder gives up.
+        raise TagRefused("the body is nested too deeply") from None
     if not isinstance(document, dict):
         raise TagRefused("the body is not a JSON object")
     kind = _parse_kind(document.pop("kind", None))
@@ -129,51 +120,3 @@ def check_page_origin(program_domains: list[str], origin: str | None) -> None:
         raise TagRefused("neither Origin nor Referer names the page")
     if allowed_http_url(origin + "/", program_domains) is None:
         raise TagRefused(f"the page {origin!r} is not on an allowed domain of the program")
-
-
-def current_window() -> int:
-    """The number of the current fixed throttling window."""
-    return int(time.time() // THROTTLE_WINDOW_SECONDS)
-
-
-def _count_in_window(key: str) -> int:
-    cache_key = f"retrack:tag:{key}:{current_window()}"
-    # add() then incr(): atomic on Redis and memcached, so concurrent workers never lose
-    # a count; a key that expired in between starts the window again.
-    cache.add(cache_key, 0, timeout=THROTTLE_WINDOW_SECONDS * 2)
-    try:
-        return cache.incr(cache_key)
-    except ValueError:
-        cache.set(cache_key, 1, timeout=THROTTLE_WINDOW_SECONDS * 2)
-        return 1
-
-
-def ip_over_limit(ip_address: str) -> bool:
-    """Count a tag request from `ip_address`; True once it is over the per-minute limit."""
-    limit = settings.RETRACK_TAG_RATE_PER_IP
-    return limit > 0 and _count_in_window(f"ip:{ip_address}") > limit
-
-
-def click_over_limit(click: uuid.UUID) -> bool:
-    """Count a report naming `click`; True once it is over the per-minute limit."""
-    limit = settings.RETRACK_TAG_RATE_PER_CLICK
-    return limit > 0 and _count_in_window(f"click:{click}") > limit
-
-
-def record_tag_report(report: TagReport, *, origin: str | None) -> Conversion:
-    """Store a tag report through the store API's service, or raise TagRefused."""
-    click = Click.objects.select_related("program").filter(pk=report.click).first()
-    if click is None:
-        raise TagRefused(f"click {report.click} does not exist")
-    check_page_origin(click.program.allowed_domains, origin)
-    try:
-        recorded = record_conversion(
-            report.kind, report.payload, source=ConversionSource.SCRIPT, store=None
-        )
-    except ConversionRefused as refusal:
-        # The code and the fields' repr only: field names are the browser's, and repr
-        # keeps a line break in one from forging a log line.
-        raise TagRefused(
-            f"{report.kind} on click {report.click} refused: {refusal.code} {refusal.fields!r}"
-        ) from None
-    return recorded.conversion

@@ -16,10 +16,10 @@ from retrack.lib.urls import split_allowed_domain
 from stores.models import Event, EventKind, Program
 
 SNIPPET_TEMPLATES = {
-    "loader_transaction": "snippets/loader_transaction.html",
-    "lead": "snippets/lead.html",
-    "noscript_pixel": "snippets/noscript_pixel.html",
-    "redirect_page": "snippets/redirect_page.html",
+    "loader_transaction": "tag/snippets/loader_transaction.html",
+    "lead": "tag/snippets/lead.html",
+    "noscript_pixel": "tag/snippets/noscript_pixel.html",
+    "redirect_page": "tag/snippets/redirect_page.html",
 }
 # Names end up inside JavaScript and HTML comments: keep only characters harmless there.
 _UNSAFE_IN_COMMENT = re.compile(r"[^\w %.,:()+-]")
@@ -77,7 +77,7 @@ def _snippet_context(program: Program) -> dict[str, Any]:
 def tag_loader_snippet() -> str:
     """The loader alone: what every page of a store carries."""
     tag_url_js = _js(f"{settings.RETRACK_PUBLIC_URL}/track/v2/retrack.js")
-    return render_to_string("snippets/loader.html", {"tag_url_js": tag_url_js}).strip()
+    return render_to_string("tag/snippets/loader.html", {"tag_url_js": tag_url_js}).strip()
 
 
 def program_snippets(program: Program) -> dict[str, str]:

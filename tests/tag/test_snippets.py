@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from stores.snippets import program_snippets
+from conversions.tag.snippets import program_snippets
 from tests.factories import EventFactory, LeadEventFactory, ProgramFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ PORT ?= 8000
 # seed_demo prints links with them (RETRACK_PUBLIC_URL follows HOST and PORT when unset).
 export HOST PORT
 
-.PHONY: run test install lint format check-migrations browser optional-browser bench-clicks bench-conversions bench-feed clean
+.PHONY: run test install lint format check-migrations browser optional-browser bench-clicks bench-conversions bench-feed bench-webhooks clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit("Retrack needs Python 3.11 or newer" if sys.version_info < (3, 11) else 0)'
@@ -28,7 +28,11 @@ run: install .env
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py seed_demo
-	@echo "Serving Retrack at http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
+	@echo "Serving Retrack at http://$(HOST):$(PORT)/ with its worker and beat (Ctrl-C stops all)"
+	@# The worker runs the periodic jobs (--beat) and the webhooks; without CELERY_BROKER_URL
+	@# its queue is a folder (.celery/), so nothing else needs installing. Stopped with gunicorn.
+	@$(VENV)/bin/celery -A retrack worker --beat --concurrency 4 --loglevel INFO & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(VENV)/bin/gunicorn retrack.wsgi --bind $(HOST):$(PORT) --workers 2 --access-logfile -
 
 test: install optional-browser
@@ -66,6 +70,11 @@ bench-clicks: install
 # Store API create path on gunicorn + PostgreSQL (own database); see bench/RESULTS.md.
 bench-conversions: install
 	$(PY) bench/bench_conversions.py
+
+# Webhooks: commit-to-delivery delay at 50 conversions/s, the store API with webhooks on
+# against off, one worker's deliveries/s (PostgreSQL and RabbitMQ at 127.0.0.1).
+bench-webhooks: install
+	flock /tmp/retrack-bench.lock $(PY) bench/webhooks.py
 
 # Load a million conversions into PostgreSQL (retrack_bench_feed), read the partner feed through gunicorn.
 bench-feed: install

@@ -130,6 +130,27 @@ def write_lua_data(path: Path, data: dict, mode: str, run: str, replay=()) -> No
     )
 
 
+def start_server() -> subprocess.Popen:
+    """gunicorn serving Retrack on PORT with the bench's workers and threads."""
+    return subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "retrack.wsgi",
+            "--bind",
+            f"127.0.0.1:{PORT}",
+            "--workers",
+            str(WORKERS),
+            "--threads",
+            str(THREADS),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        # The bench serves no static files; whitenoise's warning about it is noise here.
+        env={**os.environ, "PYTHONWARNINGS": "ignore:No directory at"},
+    )
+
+
 def wait_for_server() -> None:
     for _ in range(100):
         try:
@@ -321,23 +342,7 @@ def main() -> None:
     data = seed()
     run = uuid.uuid4().hex[:8]
     work = Path(tempfile.mkdtemp(prefix="retrack-bench-conversions-"))
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "retrack.wsgi",
-            "--bind",
-            f"127.0.0.1:{PORT}",
-            "--workers",
-            str(WORKERS),
-            "--threads",
-            str(THREADS),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        # The bench serves no static files; whitenoise's warning about it is noise here.
-        env={**os.environ, "PYTHONWARNINGS": "ignore:No directory at"},
-    )
+    server = start_server()
     try:
         wait_for_server()
         create_file = work / "create.lua"

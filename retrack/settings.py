@@ -7,6 +7,7 @@ default in README.md and `.env.example`.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -55,6 +56,7 @@ INSTALLED_APPS = [
     "partners",
     "clicks",
     "conversions",
+    "retrack.jobs",
 ]
 
 MIDDLEWARE = [
@@ -206,3 +208,81 @@ RETRACK_PROGRAM_CACHE_SECONDS = env.int("RETRACK_PROGRAM_CACHE_SECONDS", default
 # one click; more are answered 429 and not stored. 0 turns a limit off.
 RETRACK_TAG_RATE_PER_IP = env.int("RETRACK_TAG_RATE_PER_IP", default=120)
 RETRACK_TAG_RATE_PER_CLICK = env.int("RETRACK_TAG_RATE_PER_CLICK", default=10)
+
+# --- Jobs and webhooks (Celery) -----------------------------------------------------------
+
+# The queue between the web process and the worker. Production: RabbitMQ, e.g.
+# amqp://retrack:password@127.0.0.1:5672// (Redis works too). The default is a folder of
+# files beside manage.py, which web, worker and beat share on one machine: it needs no
+# other service (`make run`), but not for two machines.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+RETRACK_BROKER_FOLDER = Path(env.str("RETRACK_BROKER_FOLDER", default=str(BASE_DIR / ".celery")))
+if CELERY_BROKER_URL.startswith("filesystem:"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(RETRACK_BROKER_FOLDER / "queue"),
+        "data_folder_out": str(RETRACK_BROKER_FOLDER / "queue"),
+        "control_folder": str(RETRACK_BROKER_FOLDER / "control"),
+        "store_processed": False,
+        "polling_interval": 0.2,
+    }
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="retrack")
+CELERY_BEAT_SCHEDULE_FILENAME = env.str(
+    "CELERY_BEAT_SCHEDULE_FILENAME", default=str(RETRACK_BROKER_FOLDER / "beat-schedule")
+)
+# Nothing reads task results: every job writes what it did to the database (JobRun).
+CELERY_TASK_IGNORE_RESULT = True
+# A task's message is acknowledged after it ran, and given back when its worker dies, so a
+# worker killed mid-task does not lose it; tasks are idempotent for that reason.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Publishing never waits long for a broker that is down: the sweep catches up instead.
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_WORKER_SEND_TASK_EVENTS = False
+
+# How old clicks get before the periodic jobs anonymize and delete them; 0 turns a job off.
+RETRACK_ANONYMIZE_CLICKS_AFTER_DAYS = env.int("RETRACK_ANONYMIZE_CLICKS_AFTER_DAYS", default=90)
+RETRACK_PRUNE_CLICKS_AFTER_DAYS = env.int("RETRACK_PRUNE_CLICKS_AFTER_DAYS", default=400)
+
+# Webhooks (contract section 9). The delays between attempts of one delivery, in seconds.
+_retry_seconds = env.list(
+    "RETRACK_WEBHOOK_RETRY_SECONDS",
+    default=["60", "300", "1800", "7200", "21600", "43200", "86400", "86400", "86400"],
+)
+if not _retry_seconds or not all(
+    delay.strip().isdigit() and int(delay) > 0 for delay in _retry_seconds
+):
+    raise ImproperlyConfigured(
+        "RETRACK_WEBHOOK_RETRY_SECONDS must be whole numbers of seconds, 1 or more, "
+        f"separated by commas, not {','.join(_retry_seconds)!r}."
+    )
+RETRACK_WEBHOOK_RETRY_SECONDS = [int(delay) for delay in _retry_seconds]
+# Development and tests only: also allow http and private, loopback and link-local addresses.
+RETRACK_WEBHOOK_ALLOW_PRIVATE = env.bool("RETRACK_WEBHOOK_ALLOW_PRIVATE", default=False)
+# How often beat looks for deliveries that are due (a retry, or a message the broker lost).
+RETRACK_WEBHOOK_SWEEP_SECONDS = env.float("RETRACK_WEBHOOK_SWEEP_SECONDS", default=10.0)
+# How long an attempt holds its delivery: past this a worker that died mid-attempt is
+# presumed dead and the sweep sends again. Longer than an attempt's hard time limit.
+RETRACK_WEBHOOK_LEASE_SECONDS = env.int("RETRACK_WEBHOOK_LEASE_SECONDS", default=60)
+
+CELERY_BEAT_SCHEDULE = {
+    # Other apps add their periodic jobs here: the entry names the task and when.
+    "approve-due-conversions": {
+        "task": "conversions.tasks.approve_due_conversions_job",
+        "schedule": crontab(minute=5),
+    },
+    "anonymize-clicks": {
+        "task": "clicks.tasks.anonymize_clicks_job",
+        "schedule": crontab(hour=3, minute=15),
+    },
+    "prune-clicks": {
+        "task": "clicks.tasks.prune_clicks_job",
+        "schedule": crontab(hour=3, minute=45, day_of_week=0),
+    },
+    "sweep-webhook-deliveries": {
+        "task": "partners.tasks.sweep_webhook_deliveries_job",
+        "schedule": RETRACK_WEBHOOK_SWEEP_SECONDS,
+    },
+}

@@ -32,3 +32,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 # Tests serve static files from the apps' folders, without a collectstatic run.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+
+# Tests publish to an in-process broker; the worker tests switch to RabbitMQ, and the
+# workers they start get it from RETRACK_TEST_CELERY_BROKER_URL.
+CELERY_BROKER_URL = os.environ.get("RETRACK_TEST_CELERY_BROKER_URL", "memory://")

@@ -15,7 +15,7 @@ from django.contrib.auth.models import Group, Permission
 OPERATOR_GROUP = "Operator"
 SUPPORT_GROUP = "Support"
 
-_APPS = ["stores", "partners", "clicks", "conversions"]
+_APPS = ["stores", "partners", "clicks", "conversions", "jobs"]
 
 
 def ensure_roles() -> tuple[Group, Group]:

@@ -86,3 +86,15 @@ def test_a_set_public_url_wins_over_host_and_port():
         public_url(RETRACK_PUBLIC_URL="https://retrack.example/", PORT="18500")
         == "https://retrack.example"
     )
+
+
+def test_it_refuses_webhook_retry_delays_that_are_not_whole_seconds():
+    result = run_check(
+        SECRET_KEY="x" * 50,
+        ALLOWED_HOSTS="retrack.example",
+        DEBUG="false",
+        RETRACK_WEBHOOK_RETRY_SECONDS="60,5m,0",
+    )
+
+    assert result.returncode != 0
+    assert "RETRACK_WEBHOOK_RETRY_SECONDS must be whole numbers of seconds" in result.stderr

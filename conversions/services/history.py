@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from conversions.models import ChangeAction, ChangeCounter, Conversion, ConversionChange
 from conversions.selectors import conversion_document, conversions_with_relations
+from partners.webhooks.services import record_conversion_change_deliveries
 
 # An upsert, so that a counter row lost to `manage.py flush` (or a test's) is remade.
 _NEXT_SEQUENCE_SQL = (
@@ -48,7 +49,7 @@ def record_change(
         (sequence,) = cursor.fetchone()
     snapshot["change"] = sequence
     # The change holds the freshly read conversion, relations loaded, for callers to answer.
-    return ConversionChange.objects.create(
+    change = ConversionChange.objects.create(
         conversion=fresh,
         partner_id=conversion.partner_id,
         sequence=sequence,
@@ -59,3 +60,6 @@ def record_change(
         snapshot=snapshot,
         created_at=timezone.now(),
     )
+    # The webhook outbox: its deliveries commit with the change, or not at all.
+    record_conversion_change_deliveries(change)
+    return change

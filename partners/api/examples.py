@@ -106,3 +106,25 @@ PROGRAMS = OpenApiExample(
     response_only=True,
     status_codes=["200"],
 )
+
+
+WEBHOOK_REQUEST = OpenApiExample(
+    "A cashback site's endpoint",
+    value={"url": "https://hooks.refunder.example/retrack", "description": "cashback"},
+    request_only=True,
+)
+WEBHOOK_REGISTERED = OpenApiExample(
+    "Registered",
+    value={
+        "data": {
+            "uuid": "4f0c9a51-8a7e-4b8e-9a31-2c7d5e6f8a90",
+            "url": "https://hooks.refunder.example/retrack",
+            "description": "cashback",
+            "active": True,
+            "created_at": "2026-11-29T06:29:17.407413Z",
+            "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw/SQMbnbFzE4=",
+        }
+    },
+    response_only=True,
+    status_codes=["201"],
+)

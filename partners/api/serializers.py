@@ -106,3 +106,43 @@ class PartnerProgramSerializer(serializers.ModelSerializer):
 
 class PartnerProgramListSerializer(serializers.Serializer):
     data = PartnerProgramSerializer(many=True)
+
+
+class WebhookEndpointSerializer(serializers.Serializer):
+    uuid = serializers.UUIDField()
+    url = serializers.CharField()
+    description = serializers.CharField()
+    active = serializers.BooleanField(
+        help_text="False once deactivated after 3 days of failed deliveries."
+    )
+    created_at = serializers.DateTimeField()
+
+
+class NewWebhookEndpointSerializer(WebhookEndpointSerializer):
+    secret = serializers.CharField(
+        help_text="The signing secret (`whsec_…`), shown in this answer only: keep it."
+    )
+
+
+class WebhookEndpointEnvelope(serializers.Serializer):
+    data = NewWebhookEndpointSerializer()
+
+
+class WebhookEndpointListSerializer(serializers.Serializer):
+    data = WebhookEndpointSerializer(many=True)
+
+
+class WebhookDeliverySerializer(serializers.Serializer):
+    event_id = serializers.UUIDField(
+        help_text="The `webhook-id` header: the same on every attempt."
+    )
+    type = serializers.CharField(source="event_type", help_text="e.g. `conversion.approved`.")
+    status = serializers.ChoiceField(choices=["pending", "delivered", "failed"])
+    attempts = serializers.IntegerField()
+    last_status_code = serializers.IntegerField(allow_null=True)
+    last_attempt_at = serializers.DateTimeField(allow_null=True)
+    next_attempt_at = serializers.DateTimeField(allow_null=True)
+
+
+class WebhookDeliveryListSerializer(serializers.Serializer):
+    data = WebhookDeliverySerializer(many=True, help_text="The latest deliveries, newest first.")

@@ -109,11 +109,12 @@ _ANSWERS = {
 
 
 def test_every_request_example_is_checked_here(document):
+    # The partner API's (webhook registration) is checked in tests/partners.
     documented = {
         (path, method, name)
         for path, operations in document["paths"].items()
         for method, operation in operations.items()
-        if "requestBody" in operation
+        if "requestBody" in operation and not path.startswith("/api/v2/partner/")
         for name in _request_examples(operation)
     }
 

@@ -16,10 +16,10 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-APPS = ["stores", "partners", "clicks", "conversions"]
+APPS = ["stores", "partners", "clicks", "conversions", "jobs"]
 
 
-def test_operators_get_every_permission_of_the_four_apps_and_support_only_view():
+def test_operators_get_every_permission_of_the_apps_and_support_only_view():
     operator, support = ensure_roles()
 
     every = set(Permission.objects.filter(content_type__app_label__in=APPS))

@@ -1,7 +1,8 @@
 from django.core.management.base import BaseCommand
 
 from clicks.management.retention import add_retention_arguments, moment_and_batch_size
-from clicks.services import anonymize_clicks_before
+from clicks.tasks import ANONYMIZE_CLICKS_JOB, anonymize_clicks_summary
+from retrack.jobs.services import run_job
 
 
 class Command(BaseCommand):
@@ -12,5 +13,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, older_than: str, batch_size: int, **options) -> None:
         moment, batch_size = moment_and_batch_size(older_than, batch_size)
-        count = anonymize_clicks_before(moment, batch_size=batch_size)
-        self.stdout.write(f"Anonymized {count} clicks made before {moment:%Y-%m-%d %H:%M} UTC.")
+        summary = run_job(
+            ANONYMIZE_CLICKS_JOB, lambda: anonymize_clicks_summary(moment, batch_size)
+        )
+        self.stdout.write(summary)

@@ -1,7 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from clicks.management.retention import add_retention_arguments, moment_and_batch_size
-from clicks.services import prune_clicks_before
+from clicks.tasks import PRUNE_CLICKS_JOB, prune_clicks_summary
+from retrack.jobs.services import run_job
 
 
 class Command(BaseCommand):
@@ -13,10 +14,7 @@ class Command(BaseCommand):
     def handle(self, *args, older_than: str, batch_size: int, **options) -> None:
         moment, batch_size = moment_and_batch_size(older_than, batch_size)
         try:
-            count = prune_clicks_before(moment, batch_size=batch_size)
+            summary = run_job(PRUNE_CLICKS_JOB, lambda: prune_clicks_summary(moment, batch_size))
         except ValueError as error:
             raise CommandError(f"--older-than {older_than}: {error}") from error
-        self.stdout.write(
-            f"Deleted {count} clicks made before {moment:%Y-%m-%d %H:%M} UTC; "
-            "clicks with conversions are kept."
-        )
+        self.stdout.write(summary)

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from conversions.services import approve_due_conversions
+from conversions.tasks import APPROVE_DUE_CONVERSIONS_JOB, approve_due_conversions_summary
+from retrack.jobs.services import run_job
 
 
 class Command(BaseCommand):
@@ -17,5 +18,7 @@ class Command(BaseCommand):
     def handle(self, *args, batch_size: int, **options) -> None:
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1")
-        approved = approve_due_conversions(batch_size=batch_size)
-        self.stdout.write(f"Approved {approved} conversion{'s' if approved != 1 else ''}.")
+        summary = run_job(
+            APPROVE_DUE_CONVERSIONS_JOB, lambda: approve_due_conversions_summary(batch_size)
+        )
+        self.stdout.write(summary)

@@ -1,0 +1,52 @@
+"""Periodic jobs of clicks, run by Celery beat (see CELERY_BEAT_SCHEDULE).
+
+The ages come from RETRACK_ANONYMIZE_CLICKS_AFTER_DAYS and RETRACK_PRUNE_CLICKS_AFTER_DAYS
+(0 turns a job off); the management commands take theirs from `--older-than`.
+"""
+
+from datetime import datetime, timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from clicks.services import anonymize_clicks_before, prune_clicks_before
+from retrack.jobs.services import run_job
+
+ANONYMIZE_CLICKS_JOB = "anonymize_clicks"
+PRUNE_CLICKS_JOB = "prune_clicks"
+
+
+def anonymize_clicks_summary(moment: datetime, batch_size: int = 1000) -> str:
+    """Anonymize the clicks made before `moment`; the sentence the record and command show."""
+    count = anonymize_clicks_before(moment, batch_size=batch_size)
+    return f"Anonymized {count} clicks made before {moment:%Y-%m-%d %H:%M} UTC."
+
+
+def prune_clicks_summary(moment: datetime, batch_size: int = 1000) -> str:
+    """Delete the unconverted clicks made before `moment` (ValueError inside a window)."""
+    count = prune_clicks_before(moment, batch_size=batch_size)
+    return (
+        f"Deleted {count} clicks made before {moment:%Y-%m-%d %H:%M} UTC; "
+        "clicks with conversions are kept."
+    )
+
+
+def _days_ago(days: int) -> datetime:
+    return timezone.now() - timedelta(days=days)
+
+
+@shared_task
+def anonymize_clicks_job() -> str:
+    days = settings.RETRACK_ANONYMIZE_CLICKS_AFTER_DAYS
+    if days <= 0:
+        return "Off (RETRACK_ANONYMIZE_CLICKS_AFTER_DAYS=0)."
+    return run_job(ANONYMIZE_CLICKS_JOB, lambda: anonymize_clicks_summary(_days_ago(days)))
+
+
+@shared_task
+def prune_clicks_job() -> str:
+    days = settings.RETRACK_PRUNE_CLICKS_AFTER_DAYS
+    if days <= 0:
+        return "Off (RETRACK_PRUNE_CLICKS_AFTER_DAYS=0)."
+    return run_job(PRUNE_CLICKS_JOB, lambda: prune_clicks_summary(_days_ago(days)))

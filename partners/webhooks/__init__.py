@@ -1,0 +1,1 @@
+"""Partner webhooks: endpoints, the transactional outbox of deliveries, and sending them."""

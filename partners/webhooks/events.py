@@ -1,0 +1,49 @@
+"""What is pushed to partners: one event per feed item, typed and identified.
+
+New kinds of events (claim decisions: `claim.accepted`, `claim.declined`) are built the
+same way, as a WebhookEvent, and handed to `record_webhook_event`.
+"""
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from conversions.models import ConversionChange
+
+# Event ids are derived from what they announce, so the same change always has the same
+# id, on every endpoint and every attempt: receivers deduplicate by it.
+_EVENT_NAMESPACE = uuid.UUID("5b0f7a53-3b0e-4c55-9d0e-7f2f1c3c8a21")
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    event_id: uuid.UUID
+    type: str
+    timestamp: datetime
+    data: dict[str, Any]
+
+    def body(self) -> str:
+        """The JSON body every attempt sends, byte for byte."""
+        document = {"type": self.type, "timestamp": self.timestamp.isoformat(), "data": self.data}
+        return json.dumps(document, separators=(",", ":"), ensure_ascii=False)
+
+
+def change_type(change: ConversionChange) -> str:
+    """What the change was, as the feed's `change_type` says: created, amended, approved…"""
+    return str(change.action)
+
+
+def conversion_change_event(change: ConversionChange) -> WebhookEvent | None:
+    """The event announcing a feed item, or None when the change is not for the partner.
+
+    The one place that decides which changes are pushed: the same ones the partner's feed
+    shows (so test conversions, once they exist, are left out here as from the feed).
+    """
+    return WebhookEvent(
+        event_id=uuid.uuid5(_EVENT_NAMESPACE, f"conversion-change:{change.sequence}"),
+        type=f"conversion.{change_type(change)}",
+        timestamp=change.created_at,
+        data=change.snapshot,
+    )

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class JobsConfig(AppConfig):
+    """Periodic jobs' records: when each last ran and what it did."""
+
+    name = "retrack.jobs"
+    label = "jobs"
+    verbose_name = "Periodic jobs"

@@ -55,17 +55,21 @@ def seed() -> None:
 
 
 def shoot(base_url: str) -> None:
-    """Log in as the operator and capture the program page, the overview and a conversion."""
+    """Log in as the operator and capture the dashboard, a program, the overview and a
+    conversion."""
     from playwright.sync_api import sync_playwright
 
     program = Program.objects.get(name="Awesome Store SE (demo)")
     conversion = (
-        Conversion.objects.filter(program=program, kind=EventKind.TRANSACTION, lines__position=1)
+        Conversion.objects.filter(
+            program=program, kind=EventKind.TRANSACTION, status="pending", lines__position=1
+        )
         .order_by("-created_at")
         .first()
     )
     # name: (path, whole page or only the first screen)
     pages = {
+        "dashboard.png": ("/admin/", True),
         "program.png": (f"/admin/stores/program/{program.pk}/change/", True),
         "overview.png": ("/admin/conversions/conversion/overview/", True),
         "conversion.png": (f"/admin/conversions/conversion/{conversion.pk}/change/", True),

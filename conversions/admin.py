@@ -125,7 +125,8 @@ class ConversionAdmin(admin.ModelAdmin):
     # Shows the search box; the exact, index-backed search is get_search_results.
     search_fields = ["order_number", "reference", "uuid", "click__ref"]
     search_help_text = (
-        "An exact order number, lead reference, conversion UUID, click UUID or click ref."
+        "An order number, lead reference or click ref, or its beginning (case as stored); "
+        "a conversion UUID or click UUID."
     )
     paginator = CappedCountPaginator
     show_full_result_count = False
@@ -195,18 +196,22 @@ class ConversionAdmin(admin.ModelAdmin):
         # Order numbers and references are indexed only together with the program (partial
         # unique indexes per kind), so the search names every program and the kind.
         program_ids = list(Program.objects.values_list("pk", flat=True))
-        matches = Q(kind=EventKind.TRANSACTION, program_id__in=program_ids, order_number=term)
-        matches |= Q(kind=EventKind.LEAD, program_id__in=program_ids, reference=term)
+        # A prefix (case as stored): LIKE 'term%', which those indexes' pattern operator
+        # class serves on PostgreSQL (see the models).
+        matches = Q(
+            kind=EventKind.TRANSACTION, program_id__in=program_ids, order_number__startswith=term
+        )
+        matches |= Q(kind=EventKind.LEAD, program_id__in=program_ids, reference__startswith=term)
         # A list of click UUIDs (not a subquery) lets the OR use the index on click_id.
         click_ids = list(
-            Click.objects.filter(ref=term).values_list("pk", flat=True)[
+            Click.objects.filter(ref__startswith=term).values_list("pk", flat=True)[
                 : MAX_CLICKS_PER_REF_SEARCH + 1
             ]
         )
         if len(click_ids) > MAX_CLICKS_PER_REF_SEARCH:
             messages.warning(
                 request,
-                f"More than {MAX_CLICKS_PER_REF_SEARCH} clicks have this ref; only the "
+                f"More than {MAX_CLICKS_PER_REF_SEARCH} clicks have a ref starting so; only the "
                 f"conversions of {MAX_CLICKS_PER_REF_SEARCH} of them are searched.",
             )
             click_ids = click_ids[:MAX_CLICKS_PER_REF_SEARCH]

@@ -46,7 +46,7 @@ class PartnerTokenInline(TokenInline):
 @admin.register(Partner)
 class PartnerAdmin(admin.ModelAdmin):
     list_display = ["name", "uuid", "created_at"]
-    search_fields = ["name", "=uuid"]
+    search_fields = ["^name", "=uuid"]
     readonly_fields = ["uuid", "created_at", "issue_token_link"]
     inlines = [PartnerAdmissionInline, PartnerTokenInline]
 

@@ -44,7 +44,7 @@ class StoreTokenInline(TokenInline):
 @admin.register(Store)
 class StoreAdmin(admin.ModelAdmin):
     list_display = ["name", "uuid", "created_at"]
-    search_fields = ["name", "=uuid"]
+    search_fields = ["^name", "=uuid"]
     readonly_fields = ["uuid", "created_at", "issue_token_link", "add_program_link"]
     inlines = [ProgramInline, StoreTokenInline]
 
@@ -101,7 +101,7 @@ class ProgramAdmin(admin.ModelAdmin):
     list_display = ["name", "store", "currency", "status", "attribution_days", "validation_days"]
     list_filter = ["status", "currency", "store"]
     list_select_related = ["store"]
-    search_fields = ["name", "=uuid", "store__name"]
+    search_fields = ["^name", "=uuid", "^store__name"]
     readonly_fields = ["uuid", "created_at"]
     inlines = [EventInline, AdmissionInline]
     fieldsets = [
@@ -147,7 +147,7 @@ class EventAdmin(admin.ModelAdmin):
     list_display = ["name", "program", "kind", "percent", "fixed_amount", "uuid"]
     list_filter = ["kind", "program"]
     list_select_related = ["program"]
-    search_fields = ["name", "=uuid"]
+    search_fields = ["^name", "=uuid"]
     readonly_fields = ["uuid"]
     fields = ["program", "name", "kind", "percent", "fixed_amount", "uuid"]
 

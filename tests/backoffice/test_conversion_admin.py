@@ -3,6 +3,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.utils import formats, timezone
 
 from conversions.models import ConversionSource, ConversionStatus
@@ -96,7 +97,7 @@ def test_the_list_shows_key_kind_status_program_partner_sums_commission_and_age(
         ("click ref", "rf-38315327"),
     ],
 )
-def test_it_finds_conversions_by_an_exact_key(support_client, _case, term):
+def test_it_finds_conversions_by_a_key(support_client, _case, term):
     # given
     program = ProgramFactory()
     click = ClickFactory(program=program, ref="rf-38315327")
@@ -108,7 +109,7 @@ def test_it_finds_conversions_by_an_exact_key(support_client, _case, term):
         reference="member-1001",
         event=LeadEventFactory(program=program),
     )
-    other = ConversionFactory(order_number="692549563-2")
+    other = ConversionFactory(order_number="792549563", click=ClickFactory(ref="rf-48315327"))
     terms = {"conversion.uuid": str(transaction.uuid), "click.uuid": str(click.uuid)}
     expected = {
         "order number": {transaction},
@@ -126,11 +127,28 @@ def test_it_finds_conversions_by_an_exact_key(support_client, _case, term):
     assert other not in found
 
 
-def test_it_does_not_match_part_of_a_key(support_client):
-    conversion = ConversionFactory(order_number="692549563", click=ClickFactory(ref="rf-38315327"))
+def test_it_finds_conversions_by_the_beginning_of_a_key(support_client):
+    order = ConversionFactory(order_number="692549563", click=ClickFactory(ref="rf-38315327"))
+    longer = ConversionFactory(order_number="692549563-2")
+    lead = ConversionFactory(
+        kind=EventKind.LEAD, order_number=None, reference="member-1001", click=order.click
+    )
 
-    for term in ["69254956", "rf-3831", "RF-38315327", str(conversion.uuid)[:8]]:
+    assert set(listed(support_client.get(LIST_URL, {"q": "6925495"}))) == {order, longer}
+    assert set(listed(support_client.get(LIST_URL, {"q": "member-"}))) == {lead}
+    assert set(listed(support_client.get(LIST_URL, {"q": "rf-3831"}))) == {order, lead}
+
+
+def test_it_does_not_match_the_middle_of_a_key_or_another_case(support_client):
+    conversion = ConversionFactory(
+        order_number="ab-692549563", click=ClickFactory(ref="rf-38315327")
+    )
+
+    for term in ["69254956", "38315327", str(conversion.uuid)[:8]]:
         assert listed(support_client.get(LIST_URL, {"q": term})) == [], term
+    if connection.vendor == "postgresql":  # SQLite's LIKE ignores the case of ASCII
+        for term in ["AB-6925", "RF-38315327"]:
+            assert listed(support_client.get(LIST_URL, {"q": term})) == [], term
 
 
 def test_it_filters_by_status_kind_program_partner_source_and_day(support_client):

@@ -53,6 +53,16 @@ _REFUSAL_TEMPLATES = {
     404: "clicks/not_found.html",
     410: "clicks/gone.html",
 }
+# The refusal pages are answered before Django's middleware, so they carry their own
+# framing and content policy: no script at all, only their own inline <style>.
+PAGE_SECURITY_HEADERS = (
+    ("X-Frame-Options", "DENY"),
+    (
+        "Content-Security-Policy",
+        "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "
+        "form-action 'none'; frame-ancestors 'none'",
+    ),
+)
 # What Django allows when DEBUG is on and ALLOWED_HOSTS is empty.
 _DEBUG_ALLOWED_HOSTS = [".localhost", "127.0.0.1", "[::1]"]
 
@@ -174,6 +184,7 @@ def _page(
         [
             ("Content-Type", "text/html; charset=utf-8"),
             ("Cache-Control", "no-store"),
+            *PAGE_SECURITY_HEADERS,
             *(headers or []),
         ],
         body,

@@ -1,6 +1,7 @@
 """CSV export of conversions, streamed row by row so a long list never sits in memory."""
 
 import csv
+import re
 from collections.abc import Iterable, Iterator
 
 from django.db.models import QuerySet
@@ -29,14 +30,19 @@ CSV_HEADER = [
     "updated_at",
 ]
 
-# A cell starting with one of these is a formula to a spreadsheet; store- and partner-supplied
-# text (order numbers, refs, reasons) is prefixed with an apostrophe so it stays text.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Store- and partner-supplied text (order numbers, refs, names, reasons) must never run as
+# a formula, whichever character the spreadsheet splits cells on: ",", or ";" (the list
+# separator of Swedish and most European Excels, which then splits "X;=1+1;Y" inside one
+# quoted cell), or a tab. So a "'" goes before every =, +, -, @, tab or CR that starts the
+# cell or follows one of those separators, a line break or a double quote (spaces between
+# them included): every piece any of these splits produces then starts with "'" and is
+# read as text (OWASP, CSV injection).
+_FORMULA_START = re.compile(r"""(?:^|(?<=[,;\t\r\n"]))(?=[ ]*[=+\-@\t\r])""")
 
 
-def _text(value: str | None) -> str:
-    value = value or ""
-    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+def neutralise_formulas(value: str | None) -> str:
+    """The text with a "'" before anything a spreadsheet could run as a formula."""
+    return _FORMULA_START.sub("'", value or "")
 
 
 def _iso(moment) -> str:
@@ -52,20 +58,20 @@ def conversion_csv_rows(conversions: QuerySet[Conversion]) -> Iterator[list]:
             str(conversion.uuid),
             conversion.kind,
             conversion.status,
-            _text(conversion.status_reason),
-            _text(conversion.program.store.name),
-            _text(conversion.program.name),
-            _text(conversion.partner.name),
-            _text(conversion.event.name),
-            _text(conversion.order_number),
-            _text(conversion.reference),
+            neutralise_formulas(conversion.status_reason),
+            neutralise_formulas(conversion.program.store.name),
+            neutralise_formulas(conversion.program.name),
+            neutralise_formulas(conversion.partner.name),
+            neutralise_formulas(conversion.event.name),
+            neutralise_formulas(conversion.order_number),
+            neutralise_formulas(conversion.reference),
             conversion.order_sum,
             conversion.vat_sum,
             conversion.commission,
             conversion.currency,
             conversion.source,
             str(conversion.click_id),
-            _text(conversion.click.ref),
+            neutralise_formulas(conversion.click.ref),
             _iso(conversion.created_at),
             _iso(conversion.updated_at),
         ]

@@ -4,6 +4,7 @@ Every Retrack-specific setting carries the `RETRACK_` prefix and is listed with 
 default in README.md and `.env.example`.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -56,18 +57,33 @@ INSTALLED_APPS = [
     "partners",
     "clicks",
     "conversions",
+    "axes",
+    "csp",
     "retrack.jobs",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise: static files need no policy of their own.
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "retrack.api.caching.NoStoreApiMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it answers a locked-out login attempt.
+    "axes.middleware.AxesMiddleware",
+]
+
+# django-axes first: it refuses a locked-out login before the password is even checked.
+# AxesBackend rather than AxesStandaloneBackend because it is also a ModelBackend, so the
+# session of a user logged in through it (client.force_login in tests) loads the user.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "retrack.urls"
@@ -140,11 +156,66 @@ STORAGES = {
 # Bodies over 1 MB are refused before they are parsed.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
-SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if env.int("RETRACK_TRUSTED_PROXIES", default=0) else None
+
+def _proxy_ssl_header(value: str) -> tuple[str, str] | None:
+    """Django's SECURE_PROXY_SSL_HEADER from e.g. "X-Forwarded-Proto: https"; empty: None."""
+    if not value.strip():
+        return None
+    name, separator, secure_value = value.partition(":")
+    if not separator or not name.strip() or not secure_value.strip():
+        raise ImproperlyConfigured(
+            f"SECURE_PROXY_SSL_HEADER must read 'Header-Name: value', not {value!r}."
+        )
+    return "HTTP_" + name.strip().upper().replace("-", "_"), secure_value.strip()
+
+
+# HTTPS. The proxy header is believed only when set: by default when trusted proxies are
+# declared, since they are the ones who terminate TLS. HSTS is sent only on requests that
+# arrived over HTTPS, so a year by default costs nothing on a plain-HTTP test setup.
+SECURE_PROXY_SSL_HEADER = _proxy_ssl_header(
+    env.str(
+        "SECURE_PROXY_SSL_HEADER",
+        default="X-Forwarded-Proto: https" if env.int("RETRACK_TRUSTED_PROXIES", default=0) else "",
+    )
 )
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+
+# The admin login's lockout (django-axes): after RETRACK_LOGIN_FAILURE_LIMIT wrong passwords
+# for one username from one address, that username is refused from that address (even
+# with the right password) for RETRACK_LOGIN_LOCKOUT_MINUTES (0: until an operator
+# unlocks it with `manage.py axes_reset_username` and friends). Keyed on the pair, so that
+# an attacker cannot lock every operator out from their own address; the address is the
+# one RETRACK_TRUSTED_PROXIES designates, as everywhere else. Counted in the database, so
+# every worker sees the same count.
+AXES_FAILURE_LIMIT = env.int("RETRACK_LOGIN_FAILURE_LIMIT", default=5)
+_LOCKOUT_MINUTES = env.int("RETRACK_LOGIN_LOCKOUT_MINUTES", default=15)
+AXES_COOLOFF_TIME = timedelta(minutes=_LOCKOUT_MINUTES) if _LOCKOUT_MINUTES > 0 else None
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "retrack.lib.visitors.request_client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "admin/login_locked_out.html"
+
+# The back office and every other page Django renders may load scripts, styles, images and
+# fonts only from Retrack itself, run no inline script or style, and never be framed. Retrack's
+# own templates keep their styles and scripts in static files for it (static/backoffice/).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'none'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+    }
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["retrack.api.authentication.BearerTokenAuthentication"],

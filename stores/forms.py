@@ -37,13 +37,13 @@ class ProgramForm(forms.ModelForm):
     landing_url = forms.URLField(
         max_length=2048,
         assume_scheme="https",
-        widget=forms.URLInput(attrs={"class": "vURLField", "style": "width: 40em"}),
+        widget=forms.URLInput(attrs={"class": "vURLField wide"}),
         help_text="Where a click lands when it has no acceptable deeplink.",
     )
     redirect_page_url = forms.URLField(
         max_length=2048,
         assume_scheme="https",
-        widget=forms.URLInput(attrs={"class": "vURLField", "style": "width: 40em"}),
+        widget=forms.URLInput(attrs={"class": "vURLField wide"}),
         required=False,
         help_text="The store's page that saves the click in its cookie; empty: clicks go "
         "straight to the deeplink.",

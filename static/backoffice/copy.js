@@ -1,5 +1,6 @@
-// Copy buttons for the program page's tracking links and snippets. A static file (no inline
-// script or handler), so it runs under a Content-Security-Policy without 'unsafe-inline'.
+// Copy buttons for the program page's tracking links and snippets ([data-copyable]; copyable.js
+// selects them on focus). A static file (no inline script or handler), so it runs under the
+// Content-Security-Policy, which forbids inline scripts.
 "use strict";
 (function () {
   function copy(field, button) {
@@ -20,7 +21,6 @@
   }
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-copyable]").forEach(function (field) {
-      field.addEventListener("focus", function () { field.select(); });
       var button = document.createElement("button");
       button.type = "button";
       button.className = "copy-button";

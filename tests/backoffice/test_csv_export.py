@@ -1,5 +1,6 @@
 import csv
 import io
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -103,3 +104,53 @@ def test_text_that_a_spreadsheet_would_run_as_a_formula_stays_text(support_clien
 
     assert rows[1][CSV_HEADER.index("order_number")] == '\'=HYPERLINK("http://evil.example","x")'
     assert rows[1][CSV_HEADER.index("click_ref")] == "'+1-ref"
+
+
+@pytest.mark.parametrize(
+    ("order_number", "cell"),
+    [
+        ("X;=1+1;Y", "X;'=1+1;Y"),
+        ("X,=1+1,Y", "X,'=1+1,Y"),
+        ("X\t=1+1", "X\t'=1+1"),
+        ("X; =1+1", "X;' =1+1"),
+        ('X;"=1+1"', 'X;"\'=1+1"'),
+        ("X;\t@SUM(A1)", "X;'\t'@SUM(A1)"),
+        ("X\n-2+3", "X\n'-2+3"),
+        ("\t=1+1", "'\t'=1+1"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("-5", "'-5"),
+        ("A-123+4=5", "A-123+4=5"),
+        ("Shoes, size 42", "Shoes, size 42"),
+    ],
+)
+def test_it_neutralises_a_formula_after_any_separator_in_a_text_cell(
+    support_client, order_number, cell
+):
+    ConversionFactory(order_number=order_number)
+
+    rows = read_csv(support_client.get(EXPORT_URL))
+
+    assert rows[1][CSV_HEADER.index("order_number")] == cell
+
+
+@pytest.mark.parametrize("separator", [",", ";", "\t"])
+def test_no_cell_starts_a_formula_whichever_separator_a_spreadsheet_splits_on(
+    support_client, separator
+):
+    # given hostile text in every text column a store or partner controls
+    hostile = 'a;=1+1,"+2"\t-3\n@4; =5'
+    click = ClickFactory(
+        ref=hostile, program__name=hostile, program__store__name=hostile, partner__name=hostile
+    )
+    ConversionFactory(click=click, order_number=hostile, event__name=hostile, status_reason=hostile)
+
+    # when the export is read naively: split into lines, then cells on the separator
+    response = support_client.get(EXPORT_URL)
+    text = b"".join(response.streaming_content).decode()
+    cells = [
+        cell.lstrip(' "') for line in re.split(r"[\r\n]+", text) for cell in line.split(separator)
+    ]
+
+    # then none of them is a formula
+    assert [cell for cell in cells if cell.startswith(("=", "+", "-", "@", "\t"))] == []
+    assert sum(cell.startswith("'") for cell in cells) >= 6

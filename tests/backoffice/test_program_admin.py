@@ -263,7 +263,7 @@ def test_links_and_snippets_have_copy_buttons_without_inline_script(operator_cli
     assert '<script src="/static/backoffice/copy.js" defer></script>' in page
     assert page.count("data-copyable") == 1 + len(program_snippets(program))
     assert "onfocus=" not in page and "onclick=" not in page
-    assert 'class="copyable" data-copyable aria-label="Tracking link for' in page
+    assert 'class="copyable wide" data-copyable aria-label="Tracking link for' in page
 
 
 def test_a_new_program_starts_with_the_default_attribution_and_validation_periods(

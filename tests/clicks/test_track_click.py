@@ -204,6 +204,8 @@ def test_it_redirects_a_head_request_and_flags_it(client, partner, program):
         "Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)",
         "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
         "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
+        "Mozilla/5.0 (X11; Linux x86_64; Storebot-Google/1.0) AppleWebKit/537.36"
+        " (KHTML, like Gecko) Chrome/79.0.3945.88 Safari/537.36",
         "",
     ],
 )
@@ -219,6 +221,18 @@ def test_it_does_not_flag_a_browser_whose_maker_has_bot_in_its_name(client, part
 
     client.get(link(partner, program), HTTP_USER_AGENT=cubot)
 
+    assert Click.objects.get().is_bot is False
+
+
+def test_it_counts_a_shopper_in_pinterests_app(client, partner, program):
+    pinterest_app = (
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_6 like Mac OS X) AppleWebKit/605.1.15"
+        " (KHTML, like Gecko) Mobile/15E148 [Pinterest/iOS]"
+    )
+
+    response = client.get(link(partner, program), HTTP_USER_AGENT=pinterest_app)
+
+    assert response.status_code == 302
     assert Click.objects.get().is_bot is False
 
 
@@ -295,6 +309,26 @@ def test_it_stores_a_ref_of_255_characters_exactly(client, partner, program):
 
     assert response.status_code == 302
     assert Click.objects.get().ref == ref
+
+
+@pytest.mark.parametrize(
+    ("method", "query", "status"),
+    [("GET", "publisher=x", 404), ("GET", "ref=" + "7" * 256, 400), ("POST", "", 405)],
+)
+def test_its_pages_cannot_be_framed_and_run_no_script(
+    client, partner, program, method, query, status
+):
+    url = link(partner, program) + "&" + query
+
+    response = client.generic(method, url, HTTP_USER_AGENT=CHROME)
+
+    assert response.status_code == status
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Content-Security-Policy"] == (
+        "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "
+        "form-action 'none'; frame-ancestors 'none'"
+    )
+    assert Click.objects.count() == 0
 
 
 @pytest.mark.parametrize("name", ["ref", "ref2", "ref3"])

@@ -316,14 +316,17 @@ class ConversionAdmin(admin.ModelAdmin):
             "show_save_and_continue": False,
             "show_save_and_add_another": False,
         }
-        conversion = self.get_object(request, object_id)
-        if conversion is not None and conversion.click.is_bot:
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # Here the conversion is at hand with its click (get_queryset): no second query.
+        if obj is not None and obj.click.is_bot:
             messages.warning(
                 request,
                 "This conversion's click was flagged as a bot (a crawler or link preview, by "
                 "its user agent). Check the order with the store before approving it.",
             )
-        return super().change_view(request, object_id, form_url, extra_context)
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def get_urls(self):
         return [

@@ -2,7 +2,9 @@
 # The back office's overview on a big synthetic table: fills PostgreSQL with CLICKS clicks
 # (and one conversion per 100 clicks) spread over DAYS days, then times the overview's two
 # aggregate queries for the last 30 days and prints their plans; then once more with the
-# partial index the README suggests. Run by `make bench-reports`.
+# partial index the README suggests; then times the partner stats with the covering
+# index they ship with and, as the baseline, with the plain index it replaced. Run by
+# `make bench-reports`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -52,6 +54,23 @@ SQL
 
 "${PSQL[@]}" -d "${DB}" -Atc "SELECT 'table sizes: clicks ' || pg_size_pretty(pg_total_relation_size('clicks_click')) || ', click_program_created ' || pg_size_pretty(pg_relation_size('click_program_created'))"
 PYTHONPATH=. .venv/bin/python bench/report_at_scale.py
+
+echo "== partner stats (GET /api/v2/partner/stats), as shipped: click_partner_created_cover"
+"${PSQL[@]}" -d "${DB}" -Atc "SELECT 'index size: ' || pg_size_pretty(pg_relation_size('click_partner_created_cover'))"
+PYTHONPATH=. .venv/bin/python bench/report_at_scale.py partner-stats
+
+echo "== partner stats, as shipped, once roll_up_clicks has run (finished days from ClickDay)"
+PYTHONPATH=. .venv/bin/python bench/report_at_scale.py partner-stats rolled-up
+
+echo "== the dashboard (admin home), with the finished days rolled up"
+PYTHONPATH=. .venv/bin/python bench/report_at_scale.py dashboard
+
+echo "== partner stats, baseline: the plain (partner_id, created_at) index it replaced"
+"${PSQL[@]}" -d "${DB}" -c "DROP INDEX click_partner_created_cover" \
+    -c "CREATE INDEX click_partner_created ON clicks_click (partner_id, created_at)" \
+    -c "VACUUM ANALYZE clicks_click"
+"${PSQL[@]}" -d "${DB}" -Atc "SELECT 'index size: ' || pg_size_pretty(pg_relation_size('click_partner_created'))"
+PYTHONPATH=. .venv/bin/python bench/report_at_scale.py partner-stats
 
 echo "== again with a partial index of the counted clicks (what the README suggests first)"
 "${PSQL[@]}" -d "${DB}" -c "CREATE INDEX click_counted_program_created ON clicks_click

@@ -14,14 +14,9 @@ from django.utils.html import format_html_join
 
 from clicks.models import Click
 from conversions.models import Conversion
-from retrack.admin_tools import (
-    CappedCountPaginator,
-    CountryFilter,
-    CreatedDateFilter,
-    fieldset_fields,
-    newest_first_ordering,
-    parse_uuid,
-)
+from retrack.admin.filters import CountryFilter, CreatedDateFilter
+from retrack.admin.pages import CappedCountPaginator, fieldset_fields, newest_first_ordering
+from retrack.lib.uuids import parse_uuid
 
 
 @admin.register(Click)

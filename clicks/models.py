@@ -16,7 +16,7 @@ class Click(models.Model):
 
     The primary key is the public click UUID, a time-ordered UUIDv7, so inserts append to
     the end of the index and no second identifier index is needed. Jobs that walk the table
-    by age (anonymising, pruning) use UUID ranges (`retrack.lib.uuids.uuid7_floor`) on it.
+    by age (anonymising, pruning) use UUID ranges (`retrack.lib.uuids.created_between`) on it.
     """
 
     uuid = models.UUIDField(primary_key=True, default=uuid7, editable=False)
@@ -48,7 +48,13 @@ class Click(models.Model):
         indexes = [
             # Reports and admin filters per program and per partner over a date range.
             models.Index(fields=["program", "created_at"], name="click_program_created"),
-            models.Index(fields=["partner", "created_at"], name="click_partner_created"),
+            # Also the partner stats' click counts, from the index alone (index-only scan):
+            # it carries program_id and is_bot (PostgreSQL; SQLite builds the plain index).
+            models.Index(
+                fields=["partner", "created_at"],
+                include=["program", "is_bot"],
+                name="click_partner_created_cover",
+            ),
             # "Where is my cashback?": operators search by the partner's own reference.
             # Its pattern operator class serves a prefix (LIKE 'term%') as well as equality
             # on PostgreSQL, in one index: a second one would cost every click's INSERT.
@@ -65,38 +71,41 @@ class Click(models.Model):
 
 
 class ClickDay(models.Model):
-    """The clicks of one closed UTC day, counted per program, partner and bot or not.
+    """Counted clicks (bots apart) of one partner on one program on one finished UTC day.
 
-    Written once per day by `clicks.services.roll_up_click_days` (a day's clicks never
-    change once it is over: they are stamped when stored), read by the dashboard instead of
-    counting millions of clicks again. Pruning old clicks leaves their counts here.
+    A rollup of the click table, written by `roll_up_click_days` for each day once it has
+    ended, so that statistics read at most programs × days rows however many clicks there
+    are. `ClickRollup` says up to which day the rows are complete.
     """
 
-    day = models.DateField()
+    # No index of its own: the unique constraint's index leads with the partner.
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="+", db_index=False)
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+")
-    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="+")
-    is_bot = models.BooleanField()
-    number = models.PositiveBigIntegerField()
+    day = models.DateField()
+    clicks = models.PositiveBigIntegerField()
+    # The day's clicks flagged as bots (crawlers, link previews, HEAD requests), which
+    # `clicks` leaves out: the dashboard shows them apart.
+    bot_clicks = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["day", "program", "partner", "is_bot"], name="click_day_unique"
-            )
+            # Also the partner stats' index: WHERE partner = … AND day BETWEEN ….
+            models.UniqueConstraint(fields=["partner", "day", "program"], name="click_day_unique"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.day}: {self.number} clicks"
+        return f"{self.day}: {self.clicks}"
 
 
-class ClickDayRollup(models.Model):
-    """A day whose clicks are counted in ClickDay (also when it had none).
+class ClickRollup(models.Model):
+    """A single row: the last UTC day whose clicks are all in `ClickDay`."""
 
-    Its primary key decides which of two simultaneous roll-ups of a day writes it.
-    """
+    last_day = models.DateField()
 
-    day = models.DateField(primary_key=True)
-    rolled_up_at = models.DateTimeField(default=timezone.now)
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(pk=1), name="click_rollup_single_row"),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.day} rolled up"
+        return f"clicks rolled up through {self.last_day}"

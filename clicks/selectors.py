@@ -10,20 +10,15 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.urls import reverse
 
-from clicks.models import Click, ClickDay, ClickDayRollup
+from clicks.models import Click, ClickDay, ClickRollup
 from partners.models import Admission, Partner
 from retrack.lib.timed_cache import MISSING, TimedCache
-from retrack.lib.uuids import uuid7_floor
+from retrack.lib.uuids import created_between
 from stores.models import Program
 
 # Per worker process. Unknown links are remembered too (as None), so that a stream of dead
 # links costs no queries either; the size bound keeps made-up links from filling memory.
 _routes = TimedCache(max_entries=10_000)
-# A click's UUIDv7 is made in the same instant as its created_at; the margin only widens the
-# primary-key range, the exact bounds are those on created_at.
-UUID_MARGIN = timedelta(hours=1)
-# A UTC day is closed (no click can still be stamped with it) this long after it ends.
-DAY_CLOSED_AFTER = timedelta(minutes=10)
 
 
 class ClickRoute(NamedTuple):
@@ -80,9 +75,13 @@ def forget_click_routes() -> None:
     _routes.clear()
 
 
+# The clicks that count in reports: not HEAD requests, crawlers or link previews.
+COUNTED = Q(is_bot=False)
+
+
 def counted_clicks() -> QuerySet[Click]:
     """The clicks that count in reports: not HEAD requests, crawlers or link previews."""
-    return Click.objects.filter(is_bot=False)
+    return Click.objects.filter(COUNTED)
 
 
 def count_clicks(
@@ -104,66 +103,40 @@ def count_clicks(
     return clicks.count()
 
 
-def _uuid7_floor(moment: datetime) -> UUID:
-    return uuid7_floor(int(moment.timestamp() * 1000))
+def rolled_up_through() -> date | None:
+    """The last UTC day whose counted clicks are all in `ClickDay`; None before the first run."""
+    return ClickRollup.objects.filter(pk=1).values_list("last_day", flat=True).first()
 
 
-def click_key_range(since: datetime, until: datetime) -> Q:
-    """The range of click primary keys that can hold clicks made in [since, until).
+def daily_click_rows(first: date, last: date, **scope) -> list[dict]:
+    """Clicks per (program, partner, UTC day) of the days `first`-`last`: rows of program_id,
+    partner_id, day, clicks (counted) and bot_clicks.
 
-    Add it to a filter on created_at: clicks' UUIDv7 keys follow insertion order, so the
-    range confines a scan to the period's part of the table however big the table grows.
+    Days up to `ClickRollup.last_day` are read from `ClickDay` (at most programs × partners
+    × days rows); only the later ones (today, and any day before the roll-up's next run)
+    are counted from the clicks, through their UUIDv7 index. `scope` narrows both (e.g.
+    program_id=…).
     """
-    return Q(
-        uuid__gte=_uuid7_floor(since - UUID_MARGIN), uuid__lt=_uuid7_floor(until + UUID_MARGIN)
-    )
-
-
-def day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
-    """The UTC instants [since, until) covering the days `first` to `last`, both included."""
-    return (
-        datetime.combine(first, time.min, tzinfo=UTC),
-        datetime.combine(last + timedelta(days=1), time.min, tzinfo=UTC),
-    )
-
-
-def is_closed_day(day: date, now: datetime) -> bool:
-    return day_bounds(day, day)[1] + DAY_CLOSED_AFTER <= now
-
-
-def daily_clicks_by(first: date, last: date, **scope) -> QuerySet:
-    """Clicks per (program, partner, UTC day, is_bot) of the days first-last, counted from
-    the clicks themselves: rows of program_id, partner_id, day, is_bot, number."""
-    since, until = day_bounds(first, last)
-    return (
-        Click.objects.filter(created_at__gte=since, created_at__lt=until, **scope)
-        .filter(click_key_range(since, until))
-        .annotate(day=TruncDate("created_at"))
-        .values("program_id", "partner_id", "day", "is_bot")
-        .annotate(number=Count("*"))
-        .order_by()
-    )
-
-
-def click_day_counts(first: date, last: date, **scope) -> list[dict]:
-    """The rows of `daily_clicks_by` for the days first-last: from ClickDay for the days
-    rolled up, counted from the clicks for the others (today, or days not rolled up yet)."""
-    rolled = set(
-        ClickDayRollup.objects.filter(day__gte=first, day__lte=last).values_list("day", flat=True)
-    )
-    rows = list(
-        ClickDay.objects.filter(day__in=rolled, **scope).values(
-            "program_id", "partner_id", "day", "is_bot", "number"
+    rows: list[dict] = []
+    live_from = first
+    rolled_through = rolled_up_through()
+    if rolled_through is not None and rolled_through >= first:
+        rows.extend(
+            ClickDay.objects.filter(day__gte=first, day__lte=min(last, rolled_through), **scope)
+            .values("program_id", "partner_id", "day", "clicks", "bot_clicks")
+            .order_by()
         )
-    )
-    day, runs = first, []
-    while day <= last:
-        if day not in rolled:
-            if runs and runs[-1][1] == day - timedelta(days=1):
-                runs[-1][1] = day
-            else:
-                runs.append([day, day])
-        day += timedelta(days=1)
-    for run_first, run_last in runs:
-        rows.extend(daily_clicks_by(run_first, run_last, **scope))
+        live_from = rolled_through + timedelta(days=1)
+    if live_from <= last:
+        since = datetime.combine(live_from, time.min, tzinfo=UTC)
+        until = datetime.combine(last + timedelta(days=1), time.min, tzinfo=UTC)
+        rows.extend(
+            Click.objects.filter(created_between(since, until), **scope)
+            .annotate(day=TruncDate("created_at"))
+            .values("program_id", "partner_id", "day")
+            .annotate(
+                clicks=Count("uuid", filter=COUNTED), bot_clicks=Count("uuid", filter=~COUNTED)
+            )
+            .order_by()
+        )
     return rows

@@ -3,12 +3,12 @@
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
 from django.core.exceptions import DisallowedRedirect
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, Max, OuterRef
+from django.db.models import Count, Exists, F, Max, OuterRef, Q
 from django.utils import timezone
 from django.utils.encoding import iri_to_uri
 
@@ -22,19 +22,18 @@ from clicks.models import (
     USER_AGENT_MAX_LENGTH,
     Click,
     ClickDay,
-    ClickDayRollup,
+    ClickRollup,
 )
-from clicks.selectors import ClickRoute, click_route, daily_clicks_by, is_closed_day
-from conversions.models import Conversion
+from clicks.selectors import COUNTED, ClickRoute, click_route, rolled_up_through
+from conversions.models import Claim, Conversion
 from retrack.lib.database import once_more_on_a_fresh_connection
 from retrack.lib.urls import allowed_http_url, with_query_parameters
-from retrack.lib.uuids import uuid7, uuid7_floor
+from retrack.lib.uuids import created_between, parse_uuid, uuid7
 from retrack.lib.validation import BIDI_CONTROLS
 from retrack.lib.visitors import coarse_user_agent, mask_ip
 from stores.models import Program, ProgramStatus
 
 REF_PARAMETERS = ("ref", "ref2", "ref3")
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 # Control characters, the replacement character that stands for bytes that were not UTF-8,
 # and the bidirectional overrides and isolates, which would make the back office show a
 # ref other than the one stored: a ref is stored exactly as the partner sent it, or not
@@ -141,9 +140,7 @@ def _record_click(
 
 def _uuid_parameter(parameters: Mapping[str, Sequence[str]], name: str) -> UUID | None:
     values = parameters.get(name) or ()
-    if len(values) != 1 or not _UUID.match(values[0]):
-        return None
-    return UUID(values[0])
+    return parse_uuid(values[0]) if len(values) == 1 else None
 
 
 def _ref_parameter(parameters: Mapping[str, Sequence[str]], name: str) -> str:
@@ -187,19 +184,20 @@ def _location(route: ClickRoute, click_uuid: UUID, target: str) -> str:
     return location
 
 
-def _uuid_bound(moment: datetime) -> UUID:
-    return uuid7_floor(int(moment.timestamp() * 1000))
+def _made_before(moment: datetime) -> Q:
+    # No margin: a retention job should not read the next hour's clicks only to skip them,
+    # and a click it misses (its UUIDv7 later than its created_at) is done on the next run.
+    return created_between(until=moment, margin=timedelta(0))
 
 
 def anonymize_clicks_before(moment: datetime, batch_size: int = 1000) -> int:
     """Cut the IP address and reduce the user agent of clicks made before `moment`; how many."""
-    bound = _uuid_bound(moment)
     anonymized = 0
     while True:
         # The partial index click_to_anonymize holds only the rows still to do, so every
         # batch starts at the oldest of them without reading the part already done.
         batch = list(
-            Click.objects.filter(is_anonymized=False, uuid__lt=bound, created_at__lt=moment)
+            Click.objects.filter(_made_before(moment), is_anonymized=False)
             .order_by("uuid")
             .only("uuid", "ip_address", "browser")[:batch_size]
         )
@@ -214,13 +212,19 @@ def anonymize_clicks_before(moment: datetime, batch_size: int = 1000) -> int:
 
 
 def longest_attribution_window() -> timedelta:
-    """The longest attribution window of any program: younger clicks may still convert."""
-    days = Program.objects.aggregate(longest=Max("attribution_days"))["longest"] or 0
-    return timedelta(days=days)
+    """How old a click of any program may be and still convert: younger clicks are kept.
+
+    A click converts within its program's attribution window, and a missed order placed in
+    that window can still be claimed (and accepted) for the program's claim period after.
+    """
+    longest = Program.objects.aggregate(longest=Max(F("attribution_days") + F("claim_days")))[
+        "longest"
+    ]
+    return timedelta(days=longest or 0)
 
 
 def prune_clicks_before(moment: datetime, batch_size: int = 1000) -> int:
-    """Delete the clicks made before `moment` that no conversion references; how many.
+    """Delete the clicks made before `moment` that no conversion or claim references; how many.
 
     ValueError when `moment` is within some program's attribution window: such clicks
     can still be converted. A conversion that arrives for a click while its batch is
@@ -230,54 +234,81 @@ def prune_clicks_before(moment: datetime, batch_size: int = 1000) -> int:
     if moment > timezone.now() - window:
         raise ValueError(
             "that would delete clicks that can still convert: a program attributes "
-            f"conversions to clicks up to {window.days} days old"
+            f"conversions (or claims for missed ones) to clicks up to {window.days} days old"
         )
-    bound = _uuid_bound(moment)
     referenced = Conversion.objects.filter(click=OuterRef("pk"))
+    claimed = Claim.objects.filter(click=OuterRef("pk"))
     deleted = 0
     after: UUID | None = None
     while True:
-        candidates = Click.objects.filter(uuid__lt=bound, created_at__lt=moment)
+        candidates = Click.objects.filter(_made_before(moment))
         if after is not None:
             candidates = candidates.filter(uuid__gt=after)
         batch = list(candidates.order_by("uuid").values_list("uuid", flat=True)[:batch_size])
         if not batch:
             return deleted
         after = batch[-1]
-        _, per_model = Click.objects.filter(uuid__in=batch).exclude(Exists(referenced)).delete()
+        unreferenced = Click.objects.filter(uuid__in=batch).exclude(Exists(referenced))
+        _, per_model = unreferenced.exclude(Exists(claimed)).delete()
         deleted += per_model.get(Click._meta.label, 0)
 
 
-def roll_up_click_days(first: date, last: date, *, now: datetime | None = None) -> list[date]:
-    """Count the clicks of each closed UTC day of first-last not counted yet into ClickDay.
+# A day is rolled up this long after it ends: a click stamped just before midnight may
+# still be committing at midnight.
+ROLLUP_MARGIN = timedelta(minutes=10)
 
-    One short transaction per day; the day's ClickDayRollup row goes first, so a concurrent
-    roll-up of the same day waits for it and then skips the day (nothing is counted twice).
-    Answers the days rolled up by this call.
+
+def roll_up_click_days(now: datetime | None = None) -> int:
+    """Count each finished UTC day's clicks per partner and program into ClickDay (counted
+    clicks and bot clicks apart).
+
+    Days are rolled in order after `ClickRollup.last_day` (from the first click's day on the
+    first run), each in its own short transaction that writes the day's rows (an upsert, so
+    a rerun rewrites the same counts) and moves `last_day`: the job can be stopped and run
+    again at any time. Returns how many days it rolled up.
     """
     now = now or timezone.now()
-    done = set(
-        ClickDayRollup.objects.filter(day__gte=first, day__lte=last).values_list("day", flat=True)
-    )
-    rolled = []
-    days = (first + timedelta(days=offset) for offset in range((last - first).days + 1))
-    for day in days:
-        if day in done or not is_closed_day(day, now):
-            continue
-        try:
-            with transaction.atomic():
-                ClickDayRollup.objects.create(day=day, rolled_up_at=now)
-                ClickDay.objects.bulk_create(
-                    ClickDay(
-                        day=row["day"],
-                        program_id=row["program_id"],
-                        partner_id=row["partner_id"],
-                        is_bot=row["is_bot"],
-                        number=row["number"],
-                    )
-                    for row in daily_clicks_by(day, day)
-                )
-        except IntegrityError:
-            continue  # rolled up meanwhile by another request
-        rolled.append(day)
+    last_finished = (now - ROLLUP_MARGIN).date() - timedelta(days=1)
+    day = _first_day_to_roll_up()
+    rolled = 0
+    while day is not None and day <= last_finished:
+        since = datetime.combine(day, datetime.min.time(), tzinfo=UTC)
+        until = since + timedelta(days=1)
+        counts = (
+            Click.objects.filter(created_between(since, until))
+            .values("partner_id", "program_id")
+            .annotate(
+                clicks=Count("uuid", filter=COUNTED), bot_clicks=Count("uuid", filter=~COUNTED)
+            )
+            .order_by()
+        )
+        rows = [
+            ClickDay(
+                partner_id=row["partner_id"],
+                program_id=row["program_id"],
+                day=day,
+                clicks=row["clicks"],
+                bot_clicks=row["bot_clicks"],
+            )
+            for row in counts
+        ]
+        with transaction.atomic():
+            ClickDay.objects.bulk_create(
+                rows,
+                update_conflicts=True,
+                unique_fields=["partner", "day", "program"],
+                update_fields=["clicks", "bot_clicks"],
+            )
+            ClickRollup.objects.update_or_create(pk=1, defaults={"last_day": day})
+        rolled += 1
+        day += timedelta(days=1)
     return rolled
+
+
+def _first_day_to_roll_up() -> date | None:
+    last_day = rolled_up_through()
+    if last_day is not None:
+        return last_day + timedelta(days=1)
+    # The primary key is time-ordered: the first click is the first in its index.
+    first = Click.objects.order_by("uuid").values_list("created_at", flat=True).first()
+    return first.astimezone(UTC).date() if first else None

@@ -10,11 +10,12 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from clicks.services import anonymize_clicks_before, prune_clicks_before
+from clicks.services import anonymize_clicks_before, prune_clicks_before, roll_up_click_days
 from retrack.jobs.services import run_job
 
 ANONYMIZE_CLICKS_JOB = "anonymize_clicks"
 PRUNE_CLICKS_JOB = "prune_clicks"
+ROLL_UP_CLICKS_JOB = "roll_up_clicks"
 
 
 def anonymize_clicks_summary(moment: datetime, batch_size: int = 1000) -> str:
@@ -30,6 +31,11 @@ def prune_clicks_summary(moment: datetime, batch_size: int = 1000) -> str:
         f"Deleted {count} clicks made before {moment:%Y-%m-%d %H:%M} UTC; "
         "clicks with conversions are kept."
     )
+
+
+def roll_up_clicks_summary() -> str:
+    """Roll up every finished day's clicks not rolled up yet (the partner stats read them)."""
+    return f"Rolled up {roll_up_click_days()} day(s) of clicks."
 
 
 def _days_ago(days: int) -> datetime:
@@ -50,3 +56,8 @@ def prune_clicks_job() -> str:
     if days <= 0:
         return "Off (RETRACK_PRUNE_CLICKS_AFTER_DAYS=0)."
     return run_job(PRUNE_CLICKS_JOB, lambda: prune_clicks_summary(_days_ago(days)))
+
+
+@shared_task
+def roll_up_clicks_job() -> str:
+    return run_job(ROLL_UP_CLICKS_JOB, roll_up_clicks_summary)

@@ -20,14 +20,10 @@ from conversions.models import Conversion, ConversionChange, ProductLine
 from conversions.reports import daily_charts, program_daily_report
 from conversions.selectors import auto_approve_at
 from conversions.services import ConversionRefused, approve_conversion, reject_conversion
-from retrack.admin_tools import (
-    CappedCountPaginator,
-    CreatedDateFilter,
-    fieldset_fields,
-    format_money,
-    newest_first_ordering,
-    parse_uuid,
-)
+from retrack.admin.filters import CreatedDateFilter
+from retrack.admin.pages import CappedCountPaginator, fieldset_fields, newest_first_ordering
+from retrack.lib.money import format_money
+from retrack.lib.uuids import parse_uuid
 from stores.models import EventKind, Program
 
 # Each decision is its own short transaction; a bigger selection is narrowed first.
@@ -514,3 +510,7 @@ def _csv_response(queryset) -> StreamingHttpResponse:
     )
     response["Content-Disposition"] = f'attachment; filename="conversions-{stamp}.csv"'
     return response
+
+
+# Claims have their own back-office pages, registered with the rest of the app.
+from conversions.claims import admin as claims_admin  # noqa: E402, F401

@@ -13,10 +13,9 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from clicks.services import roll_up_click_days
+from conversions.claims.selectors import count_open_claims
 from conversions.dashboard import (
     Row,
-    comparison_start,
     integration_health,
     operator_dashboard,
     percent_change,
@@ -24,7 +23,7 @@ from conversions.dashboard import (
 from conversions.forms import DashboardForm
 from conversions.models import ConversionStatus
 from conversions.reports import daily_charts
-from retrack.admin_tools import format_money
+from retrack.lib.money import format_money
 
 
 @dataclass
@@ -104,8 +103,6 @@ def dashboard_context(request: HttpRequest) -> dict:
         period = {"days": data["days"] or ""}
         if not data["days"]:
             period.update(start=data["start"].isoformat(), end=data["end"].isoformat())
-        # Count the closed days' clicks once (the first view of a day does it).
-        roll_up_click_days(comparison_start(data["start"], data["end"]), data["end"], now=now)
         dashboard = operator_dashboard(
             data["start"], data["end"], program=data["program"], partner=data["partner"]
         )
@@ -116,6 +113,7 @@ def dashboard_context(request: HttpRequest) -> dict:
             charts=daily_charts(dashboard.daily),
             dashboard_tables=[("program", dashboard.programs), ("partner", dashboard.partners)],
             health=integration_health(now),
+            open_claims=count_open_claims(data["program"], data["partner"]),
         )
     return context
 

@@ -1,8 +1,9 @@
 """Reads for the back office's home: a period's figures against the period before it.
 
-Both periods are read at once (they are contiguous): clicks per (program, partner, UTC day,
-bot or not) from their daily roll-up (`clicks.selectors.click_day_counts`: ClickDay for the
-closed days, the UUIDv7 key range of the clicks for today), and conversions grouped by
+Both periods are read at once (they are contiguous): clicks per (program, partner, UTC day),
+counted and bots apart, from their daily roll-up (`clicks.selectors.daily_click_rows`:
+ClickDay for the days the beat job has rolled up, the clicks' UUIDv7 index for the days
+after, today included), and conversions grouped by
 (program, partner, day, kind, status, currency) through conversion_program_created.
 Everything else is summed here in Python from those rows, so the cost grows with the days
 and the conversions of the two periods, not with the size of the click table.
@@ -17,7 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Count, OuterRef, Subquery, Sum
 from django.db.models.functions import TruncDate
 
-from clicks.selectors import click_day_counts
+from clicks.selectors import daily_click_rows
 from conversions.models import Conversion, ConversionStatus
 from conversions.reports import Figures, period_bounds
 from partners.models import Partner
@@ -167,13 +168,13 @@ def operator_dashboard(
     current = {"program": totals(), "partner": totals(), "all": totals()}
     previous = {"program": totals(), "partner": totals(), "all": totals()}
     daily = {start + timedelta(days=offset): Figures() for offset in range(length)}
-    for row in click_day_counts(previous_start, end, **scope):
+    for row in daily_click_rows(previous_start, end, **scope):
         period = current if row["day"] >= start else previous
-        figure = "bot_clicks" if row["is_bot"] else "clicks"
         for bucket in _buckets(period, row):
-            setattr(bucket, figure, getattr(bucket, figure) + row["number"])
-        if row["day"] in daily and not row["is_bot"]:
-            daily[row["day"]].clicks += row["number"]
+            bucket.clicks += row["clicks"]
+            bucket.bot_clicks += row["bot_clicks"]
+        if row["day"] in daily:
+            daily[row["day"]].clicks += row["clicks"]
     for row in dashboard_conversions(previous_since, until, **scope):
         period = current if row["day"] >= start else previous
         for bucket in _buckets(period, row):

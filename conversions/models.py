@@ -19,6 +19,7 @@ class ConversionStatus(models.TextChoices):
 class ConversionSource(models.TextChoices):
     API = "api", "Store API"
     SCRIPT = "script", "Browser tag"
+    CLAIM = "claim", "Accepted claim"
 
 
 class Conversion(models.Model):
@@ -184,3 +185,7 @@ class ChangeCounter(models.Model):
 
     def __str__(self) -> str:
         return f"last change #{self.last_sequence}"
+
+
+# Claims live in their own module; imported here so that Django finds their models.
+from conversions.claims.models import Claim, ClaimChange  # noqa: E402, F401

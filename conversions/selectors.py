@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
-from conversions.models import Conversion, ConversionStatus, ProductLine
+from conversions.models import ChangeAction, Conversion, ConversionStatus, ProductLine
 from stores.models import EventKind
 
 
@@ -22,7 +22,37 @@ def conversions_with_relations() -> QuerySet[Conversion]:
     )
 
 
-def _iso(moment) -> str | None:
+# What each action means to a partner (contract section 6, `change_type`). An action added
+# later that is not listed reads as `amended`: the conversion changed, nothing was decided.
+_CHANGE_TYPES = {
+    ChangeAction.CREATED: "created",
+    ChangeAction.AMENDED: "amended",
+    ChangeAction.APPROVED: "approved",
+    ChangeAction.REJECTED: "rejected",
+}
+
+
+CHANGE_TYPES = sorted(set(_CHANGE_TYPES.values()))
+
+
+def change_type(action: ChangeAction | str) -> str:
+    """The feed's and webhooks' `change_type` of a change with this action."""
+    return _CHANGE_TYPES.get(action, "amended")
+
+
+def auto_approve_at(conversion: Conversion) -> datetime | None:
+    """When the auto-approval job approves this conversion unless it is rejected first.
+
+    Its program's validation period after its creation (`approve_due_conversions` takes it
+    on its first run from then on); None once approved or rejected.
+    """
+    if conversion.status != ConversionStatus.PENDING:
+        return None
+    return conversion.created_at + timedelta(days=conversion.program.validation_days)
+
+
+def iso_utc(moment) -> str | None:
+    """A time as the APIs write it: ISO-8601 in UTC with a Z; None stays None."""
     return moment.isoformat().replace("+00:00", "Z") if moment else None
 
 
@@ -72,8 +102,9 @@ def conversion_document(
             ],
             "event": {"uuid": str(conversion.event.uuid), "name": conversion.event.name},
             "source": str(conversion.source),
-            "created_at": _iso(conversion.created_at),
-            "updated_at": _iso(conversion.updated_at),
+            "auto_approve_at": iso_utc(auto_approve_at(conversion)),
+            "created_at": iso_utc(conversion.created_at),
+            "updated_at": iso_utc(conversion.updated_at),
             "click": {
                 "uuid": str(click.uuid),
                 "ref": click.ref,
@@ -84,23 +115,15 @@ def conversion_document(
                 "browser": click.browser,
                 "referer": click.referer,
                 "country": click.country,
-                "created_at": _iso(click.created_at),
+                "created_at": iso_utc(click.created_at),
             },
             "publisher": {
                 "uuid": str(conversion.partner.uuid),
                 "name": conversion.partner.name,
-                "created_at": _iso(conversion.partner.created_at),
+                "created_at": iso_utc(conversion.partner.created_at),
             },
             "advertiser": {"uuid": str(store.uuid), "name": store.name},
             "program": {"uuid": str(program.uuid), "name": program.name},
         }
     )
     return document
-
-
-def auto_approve_at(conversion: Conversion) -> datetime | None:
-    """When the auto-approval job will approve a pending conversion (created + the program's
-    validation period, as `approve_due_conversions` counts it); None once decided."""
-    if conversion.status != ConversionStatus.PENDING:
-        return None
-    return conversion.created_at + timedelta(days=conversion.program.validation_days)

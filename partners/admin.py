@@ -16,7 +16,7 @@ from partners.webhooks.services import (
     redeliver_webhook_deliveries,
     register_webhook_endpoint,
 )
-from retrack.admin_tools import TokenAdmin, TokenInline, token_issue_link
+from retrack.admin.tokens import TokenAdmin, TokenInline, token_issue_link
 from retrack.lib.public_addresses import URL_MAX_LENGTH
 from retrack.lib.validation import validate_text
 

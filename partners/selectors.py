@@ -62,6 +62,20 @@ def partner_feed_page(partner: Partner, *, after_sequence: int, limit: int) -> F
     )
 
 
+def partner_conversion_snapshot(partner: Partner, conversion_uuid) -> str | None:
+    """One of the partner's conversions as its latest feed item shows it (JSON text), or None.
+
+    Test conversions and other partners' never have an item in this partner's feed, so
+    they are as unknown here as a conversion that does not exist.
+    """
+    return (
+        ConversionChange.objects.filter(partner=partner, conversion__uuid=conversion_uuid)
+        .order_by("-sequence")
+        .values_list(Cast("snapshot", output_field=TextField()), flat=True)
+        .first()
+    )
+
+
 def admitted_programs(partner: Partner) -> QuerySet[Program]:
     """The active programs the partner is admitted to, with their store and events."""
     return (
@@ -70,3 +84,8 @@ def admitted_programs(partner: Partner) -> QuerySet[Program]:
         .prefetch_related(Prefetch("events", queryset=Event.objects.order_by("name")))
         .order_by("name", "pk")
     )
+
+
+def stats_programs(partner: Partner) -> QuerySet[Program]:
+    """The programs the partner's stats cover: every one it is admitted to, any status."""
+    return Program.objects.filter(admissions__partner=partner).order_by("name", "pk")

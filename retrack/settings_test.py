@@ -20,14 +20,31 @@ STORAGES = {
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 
+
+def _migrations_fingerprint() -> str:
+    """A hash of our migration files, names and contents.
+
+    It is part of the test database's name, so a database that --reuse-db keeps (pytest's
+    addopts) always has exactly the schema today's migrations make: pytest-django would
+    apply a new migration to a kept database, but not one edited or renamed in place.
+    """
+    digest = hashlib.sha256()
+    for path in sorted(BASE_DIR.glob("*/migrations/*.py")):  # noqa: F405
+        digest.update(path.relative_to(BASE_DIR).as_posix().encode() + b"\0")  # noqa: F405
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:10]
+
+
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # The end-to-end tests' live server answers from its own threads, which cannot safely
     # share the connection to an in-memory database: on SQLite the test database is a
-    # file (one per checkout; pytest-xdist adds a suffix per worker).
+    # file (one per checkout and set of migrations; pytest-xdist adds a suffix per worker).
     _checkout = hashlib.sha256(str(BASE_DIR).encode()).hexdigest()[:10]  # noqa: F405
-    DATABASES["default"]["TEST"] = {  # noqa: F405
-        "NAME": str(Path(tempfile.gettempdir()) / f"retrack-test-{_checkout}.sqlite3")
-    }
+    _name = f"retrack-test-{_checkout}-{_migrations_fingerprint()}.sqlite3"
+    DATABASES["default"]["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / _name)}  # noqa: F405
+else:
+    _name = f"test_{DATABASES['default']['NAME']}_{_migrations_fingerprint()}"  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": _name}  # noqa: F405
 
 # Tests serve static files from the apps' folders, without a collectstatic run.
 WHITENOISE_AUTOREFRESH = True

@@ -8,7 +8,7 @@ from django.utils.html import format_html
 from clicks.selectors import tracking_link
 from conversions.tag.snippets import program_snippets
 from partners.models import Admission
-from retrack.admin_tools import TokenAdmin, TokenInline, token_issue_link
+from retrack.admin.tokens import TokenAdmin, TokenInline, token_issue_link
 from stores.forms import EventForm, ProgramForm
 from stores.models import Event, Program, Store, StoreToken
 from stores.services import issue_store_token, revoke_store_token
@@ -110,7 +110,7 @@ class ProgramAdmin(admin.ModelAdmin):
             "Where clicks go",
             {"fields": ["landing_url", "allowed_domains", "redirect_page_url"]},
         ),
-        ("Periods (days)", {"fields": ["attribution_days", "validation_days"]}),
+        ("Periods (days)", {"fields": ["attribution_days", "validation_days", "claim_days"]}),
         ("Identity", {"fields": ["uuid", "created_at"]}),
     ]
 

@@ -61,6 +61,12 @@ class ProgramForm(forms.ModelForm):
         max_value=MAX_DAYS,
         help_text="Pending conversions are approved automatically after this many days.",
     )
+    claim_days = forms.IntegerField(
+        min_value=0,
+        max_value=MAX_DAYS,
+        initial=90,
+        help_text="How many days after an order a partner may still claim it as missed.",
+    )
 
     class Meta:
         model = Program
@@ -74,6 +80,7 @@ class ProgramForm(forms.ModelForm):
             "redirect_page_url",
             "attribution_days",
             "validation_days",
+            "claim_days",
         ]
 
     def clean_currency(self) -> str:

@@ -62,6 +62,10 @@ class Program(models.Model):
     validation_days = models.PositiveSmallIntegerField(
         default=45, help_text="Pending conversions are approved automatically after this."
     )
+    claim_days = models.PositiveSmallIntegerField(
+        default=90,
+        help_text="How long after an order a partner may claim it as missed (section 10).",
+    )
     status = models.CharField(
         max_length=10, choices=ProgramStatus.choices, default=ProgramStatus.ACTIVE
     )

@@ -3,7 +3,8 @@
 Django's model permissions carry every right of the back office, so no custom permission
 (and no migration) is needed:
 
-- approve or reject conversions: `conversions.change_conversion`
+- approve or reject conversions: `conversions.change_conversion`; decide claims:
+  `conversions.change_claim`
 - issue a store or partner API token: `stores.add_storetoken`, `partners.add_partnertoken`;
   revoke one: `stores.change_storetoken`, `partners.change_partnertoken`
 - onboard (programs, events, admissions): add/change on those models

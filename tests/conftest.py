@@ -8,6 +8,7 @@ from rest_framework.test import APIClient
 from clicks.fast_path import TRACKING_LINK_PATH
 from clicks.selectors import forget_click_routes
 from retrack.wsgi import application
+from tests.shop import Shop, create_shop
 from tests.wsgi import serve
 
 
@@ -68,3 +69,9 @@ def client():
     client = Client()
     client.handler = ProductionRoutingHandler(enforce_csrf_checks=False)
     return client
+
+
+@pytest.fixture
+def shop(db) -> Shop:
+    """Awesome Store's Swedish program, its events and a click (see tests/shop.py)."""
+    return create_shop()

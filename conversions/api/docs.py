@@ -235,7 +235,14 @@ AMEND_LEAD = _operation(
         ),
         OpenApiExample(
             "Rejected",
-            value={"data": {**LEAD_DOCUMENT, "status": "rejected", "reason": "Fake sign-up"}},
+            value={
+                "data": {
+                    **LEAD_DOCUMENT,
+                    "status": "rejected",
+                    "reason": "Fake sign-up",
+                    "auto_approve_at": None,
+                }
+            },
             response_only=True,
         ),
     ],

@@ -26,6 +26,7 @@ _CLICK_DOCUMENT = {
 _COMMON = {
     "event": {"uuid": SHOES, "name": "Shoes"},
     "source": "api",
+    "auto_approve_at": "2027-01-04T09:30:02.511000Z",
     "created_at": "2026-11-20T09:30:02.511000Z",
     "updated_at": "2026-11-20T09:30:02.511000Z",
     "click": _CLICK_DOCUMENT,
@@ -263,5 +264,6 @@ CANCELLED = {
     **TRANSACTION_DOCUMENT,
     "status": "rejected",
     "reason": "Order cancelled by the customer",
+    "auto_approve_at": None,
     "updated_at": "2026-11-22T14:05:40.004000Z",
 }

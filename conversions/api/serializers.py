@@ -78,10 +78,18 @@ class NamedReference(serializers.Serializer):
     name = serializers.CharField()
 
 
+# What each status means to whoever is paid on it (README, "Statuses for partners").
+STATUSES_EXPLAINED = (
+    "`pending`: tracked; the store may still amend or reject it; pay nothing yet. "
+    "`approved`: final; the commission is payable. "
+    "`rejected`: final; nothing is payable; `reason` says why (the store's words)."
+)
+
+
 class ConversionDocument(serializers.Serializer):
     uuid = serializers.UUIDField()
     kind = serializers.ChoiceField(choices=EventKind.choices)
-    status = serializers.ChoiceField(choices=ConversionStatus.choices)
+    status = serializers.ChoiceField(choices=ConversionStatus.values, help_text=STATUSES_EXPLAINED)
     reason = serializers.CharField(help_text="Why it was rejected or approved; may be empty.")
     order_number = serializers.CharField(required=False, help_text="Transactions only.")
     reference = serializers.CharField(required=False, help_text="Leads only.")
@@ -94,6 +102,11 @@ class ConversionDocument(serializers.Serializer):
     products = ProductLineDocument(many=True)
     event = EventReference()
     source = serializers.ChoiceField(choices=ConversionSource.choices)
+    auto_approve_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When a pending conversion becomes approved (payable) by the periodic job "
+        "unless the store rejects it first; null once approved or rejected.",
+    )
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     click = ClickDocument()

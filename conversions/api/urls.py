@@ -1,6 +1,7 @@
 from django.urls import path
 
 from conversions.api import views
+from conversions.claims import views as claim_views
 
 app_name = "conversions-api"
 
@@ -13,4 +14,6 @@ urlpatterns = [
     ),
     path("leads", views.LeadsView.as_view(), name="leads"),
     path("leads/<uuid:uuid>", views.LeadDetailView.as_view(), name="lead-detail"),
+    path("claims", claim_views.StoreClaimsView.as_view(), name="claims"),
+    path("claims/<uuid:uuid>", claim_views.StoreClaimDetailView.as_view(), name="claim-detail"),
 ]

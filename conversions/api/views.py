@@ -14,7 +14,6 @@ from rest_framework import status
 from rest_framework.exceptions import UnsupportedMediaType
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from conversions.api import docs
 from conversions.models import Conversion, ConversionSource
@@ -28,6 +27,8 @@ from conversions.services import (
 from retrack.api.authentication import IsStoreClient
 from retrack.api.errors import ApiError
 from retrack.api.parsers import JSONParser
+from retrack.api.views import ApiView
+from retrack.lib.uuids import parse_uuid
 from stores.models import EventKind, Store
 
 
@@ -35,14 +36,14 @@ def _api_error(refusal: ConversionRefused) -> ApiError:
     return ApiError(refusal.code, refusal.message, refusal.status, refusal.fields)
 
 
-def _json_body(request: Request) -> Any:
+def json_body(request: Request) -> Any:
     """The parsed body; a body without a Content-Type is refused, not read as empty."""
     if not request.content_type and request.META.get("CONTENT_LENGTH") not in (None, "", "0"):
         raise UnsupportedMediaType("")
     return request.data
 
 
-class StoreApiView(APIView):
+class StoreApiView(ApiView):
     permission_classes = [IsStoreClient]
     parser_classes = [JSONParser]
     kind: EventKind
@@ -98,7 +99,7 @@ class StoreApiView(APIView):
         try:
             recorded = record_conversion(
                 self.kind,
-                _json_body(request),
+                json_body(request),
                 source=ConversionSource.API,
                 store=self.store,
                 idempotency_key=request.headers.get("Idempotency-Key"),
@@ -109,10 +110,8 @@ class StoreApiView(APIView):
 
 
 def _uuid_or_nothing(text: str) -> list[UUID]:
-    try:
-        return [UUID(text)] if len(text) <= 45 else []
-    except ValueError:
-        return []
+    parsed = parse_uuid(text)
+    return [parsed] if parsed is not None else []
 
 
 class StoreApiDetailView(StoreApiView):
@@ -126,7 +125,7 @@ class StoreApiDetailView(StoreApiView):
     def amend(self, request: Request, uuid, amend) -> Response:
         conversion = self.get_conversion(uuid)
         try:
-            amended = amend(conversion, _json_body(request), actor=self.actor)
+            amended = amend(conversion, json_body(request), actor=self.actor)
         except ConversionRefused as refusal:
             raise _api_error(refusal) from None
         return self.respond(conversion_document(amended))
@@ -137,6 +136,7 @@ class TransactionsView(StoreApiView):
     key_parameter = "byOrderNumber"
     key_field = "order_number"
     detail_route = "conversions-api:transaction-detail"
+    query_parameters = {"get": frozenset({"byOrderNumber", "program"})}
 
     @extend_schema(**docs.CREATE_TRANSACTION)
     def post(self, request: Request) -> Response:
@@ -152,6 +152,7 @@ class LeadsView(StoreApiView):
     key_parameter = "byReference"
     key_field = "reference"
     detail_route = "conversions-api:lead-detail"
+    query_parameters = {"get": frozenset({"byReference", "program"})}
 
     @extend_schema(**docs.CREATE_LEAD)
     def post(self, request: Request) -> Response:

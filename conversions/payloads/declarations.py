@@ -6,7 +6,6 @@ and the rules between fields (VAT within the price, the lines adding up to the s
 `conversions.payloads` turns a validated model into the services' typed inputs.
 """
 
-import uuid
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -31,6 +30,7 @@ from retrack.lib.validation import (
     Amount,
     Quantity,
     Text,
+    Uuid,
     listed,
     refused_as,
     several,
@@ -96,7 +96,7 @@ def _optional_text(description: str, *, max_length: int = REFERENCE_MAX_LENGTH) 
 
 
 _MINOR_UNITS = "Integer in minor units (öre, cents): 10100 means 101.00."
-_CLICK = Annotated[uuid.UUID, Field(description="The click UUID from the `retrack_click` cookie.")]
+_CLICK = Annotated[Uuid, Field(description="The click UUID from the `retrack_click` cookie.")]
 _CURRENCY = Annotated[
     str,
     Field(pattern=CURRENCY_PATTERN, description="ISO-4217, and the program's currency."),
@@ -167,7 +167,7 @@ class _Payload(BaseModel):
 class ProductLineRequest(_Payload):
     """A product line: it earns at its own event's rate."""
 
-    event: uuid.UUID = Field(description="The line's event: it earns at this event's rate.")
+    event: Uuid = Field(description="The line's event: it earns at this event's rate.")
     reference: _key("The product's SKU.", required=False) = ""
     name: _optional_text("The product's name.") = ""
     quantity: Quantity
@@ -214,7 +214,7 @@ class TransactionRequest(_Payload):
 
     model_config = ConfigDict(json_schema_extra={"not": {"required": ["voucher", "vouchers"]}})
 
-    event: uuid.UUID = Field(description="The order's event (a transaction event).")
+    event: Uuid = Field(description="The order's event (a transaction event).")
     click: _CLICK
     order_number: _key("The store's order number; unique per program.")
     order_sum: _amount("The order's total, VAT included.")
@@ -265,7 +265,7 @@ class TransactionRequest(_Payload):
 class LeadRequest(_Payload):
     """A lead (a sign-up), as `POST /api/v2/leads` and the tag send it."""
 
-    event: uuid.UUID = Field(description="The lead's event (a lead event).")
+    event: Uuid = Field(description="The lead's event (a lead event).")
     click: _CLICK
     reference: _key("The store's reference for the lead; unique per program.")
     voucher: _optional_text("A voucher code.") = ""

@@ -6,7 +6,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from conversions.models import ChangeAction, ChangeCounter, Conversion, ConversionChange
-from conversions.selectors import conversion_document, conversions_with_relations
+from conversions.selectors import change_type, conversion_document, conversions_with_relations
 from partners.webhooks.services import record_conversion_change_deliveries
 
 # An upsert, so that a counter row lost to `manage.py flush` (or a test's) is remade.
@@ -15,6 +15,21 @@ _NEXT_SEQUENCE_SQL = (
     "ON CONFLICT (id) DO UPDATE SET last_sequence = counter.last_sequence + 1 "
     "RETURNING last_sequence"
 )
+
+
+def next_change_sequence() -> int:
+    """The next change sequence number, locking the counter until this transaction commits.
+
+    Shared by every feed a partner polls (conversions, claims): take it as the last write
+    of the changing transaction, so that sequence order is commit order (see
+    `record_change`).
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("a change sequence must be taken inside the changing transaction")
+    with connection.cursor() as cursor:
+        cursor.execute(_NEXT_SEQUENCE_SQL)
+        (sequence,) = cursor.fetchone()
+    return sequence
 
 
 def record_change(
@@ -44,15 +59,13 @@ def record_change(
         fresh = conversions_with_relations().get(pk=conversion.pk)
         document = conversion_document(fresh)
     snapshot = dict(document)
-    with connection.cursor() as cursor:
-        cursor.execute(_NEXT_SEQUENCE_SQL)
-        (sequence,) = cursor.fetchone()
-    snapshot["change"] = sequence
+    snapshot["change"] = next_change_sequence()
+    snapshot["change_type"] = change_type(action)
     # The change holds the freshly read conversion, relations loaded, for callers to answer.
     change = ConversionChange.objects.create(
         conversion=fresh,
         partner_id=conversion.partner_id,
-        sequence=sequence,
+        sequence=snapshot["change"],
         action=action,
         actor=actor,
         reason=reason,

@@ -56,13 +56,17 @@ def record_conversion(
     source: ConversionSource,
     store: Store | None,
     idempotency_key: str | None = None,
+    actor: str | None = None,
 ) -> RecordedConversion:
     """Validate, attribute and store a transaction or a lead from the contract's payload.
 
     `payload` is the contract's camelCase body for `kind`. `store` is the store whose
     token reported it; None means the browser tag: the program is the click's and no store
-    scoping applies (the caller removes the tag body's `kind`). Raises ConversionRefused,
-    having written nothing, when the report is refused.
+    scoping applies (the caller removes the tag body's `kind`). `actor` names who reported it
+    in the history when that is not the store itself or the tag (an accepted claim). A
+    claim's conversion (`source` claim) is not bound by the attribution window: the store
+    has just accepted it. Raises ConversionRefused, having written nothing, when the report
+    is refused.
     """
     report = _parse_report(EventKind(kind), payload)
     idempotency_key = parse_idempotency_key(idempotency_key)
@@ -71,7 +75,7 @@ def record_conversion(
     fingerprint = report.fingerprint()
     now = timezone.now()
     try:
-        order_event, line_events = _attribute(report, click, now)
+        order_event, line_events = _attribute(report, click, now, source)
     except ConversionRefused:
         # A replay of a stored report still answers it, e.g. after its click has expired.
         existing = _find_existing(program, report, idempotency_key)
@@ -101,7 +105,8 @@ def record_conversion(
         updated_at=now,
     )
     lines = product_lines(conversion, report.products, line_events, commission)
-    actor = f"store:{store.name}" if store is not None else TAG_ACTOR
+    if actor is None:
+        actor = f"store:{store.name}" if store is not None else TAG_ACTOR
     try:
         # The unique constraints decide, not a prior read: a replay's or a racing twin's
         # INSERT fails (after waiting for the winner to commit) and it answers the winner.
@@ -193,10 +198,13 @@ def _lead_report(payload: Any) -> _Report:
     )
 
 
-def _attribute(report: _Report, click: Click, now: datetime) -> tuple[Event, list[Event]]:
+def _attribute(
+    report: _Report, click: Click, now: datetime, source: ConversionSource
+) -> tuple[Event, list[Event]]:
     """The report's events, once the click's age, the events and the currency are checked."""
     program = click.program
-    if click.created_at < now - timedelta(days=program.attribution_days):
+    expired = click.created_at < now - timedelta(days=program.attribution_days)
+    if expired and source != ConversionSource.CLAIM:
         raise ConversionRefused(
             422,
             "click_expired",

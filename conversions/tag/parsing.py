@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from django.http import QueryDict
 
 from retrack.lib.urls import allowed_http_url
+from retrack.lib.uuids import parse_uuid
 
 BODY_MAX_BYTES = 64 * 1024
 BODY_CONTENT_TYPES = {"text/plain", "application/json"}
@@ -44,10 +45,10 @@ class TagReport:
 def _parse_click(value: Any) -> uuid.UUID:
     if not isinstance(value, str):
         raise TagRefused("click is missing or not a string")
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise TagRefused("click is not a UUID") from None
+    click = parse_uuid(value)
+    if click is None:
+        raise TagRefused("click is not a UUID")
+    return click
 
 
 def _parse_kind(value: Any) -> str:

@@ -2,7 +2,7 @@
 
 from django import template
 
-from retrack.admin_tools import format_money
+from retrack.lib.money import format_money
 
 register = template.Library()
 

@@ -6,15 +6,17 @@ from conversions.api import docs
 from partners.api.cursors import CURSOR_INVALID_MESSAGE
 
 # The same documents as the store API's examples: a feed item is one plus `change`.
-_CREATED = {**docs.TRANSACTION_DOCUMENT, "change": 1041}
+_CREATED = {**docs.TRANSACTION_DOCUMENT, "change": 1041, "change_type": "created"}
 _REJECTED = {
     **docs.TRANSACTION_DOCUMENT,
     "change": 1042,
+    "change_type": "rejected",
     "status": "rejected",
     "reason": "Order cancelled",
+    "auto_approve_at": None,
     "updated_at": "2026-11-22T14:02:51.870000Z",
 }
-_LEAD = {**docs.LEAD_DOCUMENT, "change": 1043}
+_LEAD = {**docs.LEAD_DOCUMENT, "change": 1043, "change_type": "created"}
 
 _NEXT_CURSOR = (
     "eyJwIjoiNWI3ZTFmMjAzYzRkNGU1ZjhhOWIwYzFkMmUzZjRhNWIiLCJzIjoxMDQzfQ"
@@ -29,6 +31,13 @@ FEED_PAGE = OpenApiExample(
         "next_cursor": _NEXT_CURSOR,
         "has_more": False,
     },
+    response_only=True,
+    status_codes=["200"],
+)
+
+CONVERSION = OpenApiExample(
+    "A rejected order",
+    value={"data": _REJECTED},
     response_only=True,
     status_codes=["200"],
 )

@@ -7,7 +7,8 @@ them for the OpenAPI document, reusing the store API's description of a conversi
 from rest_framework import serializers
 
 from clicks.selectors import tracking_link
-from conversions.api.serializers import ConversionDocument
+from conversions.api.serializers import ConversionDocument, NamedReference
+from conversions.selectors import CHANGE_TYPES
 from partners.selectors import FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT
 from retrack.lib.validation import BIGINT_MAX
 from stores.models import Event, Program, Store
@@ -36,6 +37,16 @@ class FeedItemSerializer(ConversionDocument):
     change = serializers.IntegerField(
         help_text="This change's sequence number: increasing along the feed."
     )
+    change_type = serializers.ChoiceField(
+        choices=CHANGE_TYPES,
+        help_text="What this change was: `created` (first tracked), `amended` (sums or lines "
+        "changed, e.g. a partial return), `approved` (now payable), `rejected` (will not be "
+        "paid; see `reason`). Accept values added later: treat an unknown one as `amended`.",
+    )
+
+
+class FeedItemEnvelope(serializers.Serializer):
+    data = FeedItemSerializer()
 
 
 class FeedPageSerializer(serializers.Serializer):
@@ -106,6 +117,51 @@ class PartnerProgramSerializer(serializers.ModelSerializer):
 
 class PartnerProgramListSerializer(serializers.Serializer):
     data = PartnerProgramSerializer(many=True)
+
+
+# `from` is a Python keyword, so the stats query's fields are declared as a mapping.
+StatsQuerySerializer = type(
+    "StatsQuerySerializer",
+    (serializers.Serializer,),
+    {
+        "__doc__": "The partner stats' period and program.",
+        "from": serializers.DateField(
+            required=False,
+            help_text="First UTC day, YYYY-MM-DD; default: 29 days before `to`.",
+        ),
+        "to": serializers.DateField(
+            required=False, help_text="Last UTC day (included), YYYY-MM-DD; default: today."
+        ),
+        "program": serializers.UUIDField(
+            required=False, help_text="Only this program (one you are admitted to)."
+        ),
+    },
+)
+
+
+class CommissionByStatus(serializers.Serializer):
+    pending = serializers.IntegerField(help_text="Tracked, not yet payable. Minor units.")
+    approved = serializers.IntegerField(help_text="Payable. Minor units.")
+    rejected = serializers.IntegerField(help_text="Will not be paid. Minor units.")
+
+
+class StatsRowSerializer(serializers.Serializer):
+    date = serializers.DateField(help_text="The UTC day.")
+    program = NamedReference()
+    currency = serializers.CharField(help_text="The program's currency (of the commission).")
+    clicks = serializers.IntegerField(help_text="Clicks that day, bots and link previews apart.")
+    conversions = serializers.IntegerField(help_text="Conversions tracked that day.")
+    commission = CommissionByStatus(
+        help_text="Commission of that day's conversions, by their status now."
+    )
+    conversion_rate = serializers.FloatField(
+        allow_null=True,
+        help_text="Conversions per 100 clicks (a percentage), two decimals; null without clicks.",
+    )
+
+
+class StatsSerializer(serializers.Serializer):
+    data = StatsRowSerializer(many=True, help_text="Oldest day first; each program every day.")
 
 
 class WebhookEndpointSerializer(serializers.Serializer):

@@ -1,15 +1,17 @@
 """The partner API: the conversion feed and the program catalogue."""
 
 import json
+from datetime import timedelta
 
 from django.http import HttpResponse
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from conversions.api.serializers import ErrorEnvelope
+from conversions.reports import MAX_REPORT_DAYS, PartnerDay, partner_daily_stats
 from partners.api import examples
 from partners.api.cursors import (
     CURSOR_INVALID_MESSAGE,
@@ -18,10 +20,13 @@ from partners.api.cursors import (
     encode_feed_cursor,
 )
 from partners.api.serializers import (
+    FeedItemEnvelope,
     FeedPageSerializer,
     FeedQuerySerializer,
     PartnerProgramListSerializer,
     PartnerProgramSerializer,
+    StatsQuerySerializer,
+    StatsSerializer,
     WebhookDeliveryListSerializer,
     WebhookDeliverySerializer,
     WebhookEndpointEnvelope,
@@ -29,7 +34,13 @@ from partners.api.serializers import (
     WebhookEndpointSerializer,
 )
 from partners.models import WebhookEndpoint
-from partners.selectors import FeedPage, admitted_programs, partner_feed_page
+from partners.selectors import (
+    FeedPage,
+    admitted_programs,
+    partner_conversion_snapshot,
+    partner_feed_page,
+    stats_programs,
+)
 from partners.webhooks.declarations import (
     WebhookEndpointInvalid,
     WebhookEndpointRequest,
@@ -43,6 +54,7 @@ from partners.webhooks.services import (
 )
 from retrack.api.authentication import IsPartnerClient
 from retrack.api.errors import ApiError
+from retrack.api.views import ApiView
 
 _AUTH_RESPONSES = {
     401: OpenApiResponse(ErrorEnvelope, description="No token, or an unknown or revoked one."),
@@ -66,8 +78,9 @@ def _feed_body(page: FeedPage, next_cursor: str) -> bytes:
     ).encode()
 
 
-class ConversionFeedView(APIView):
+class ConversionFeedView(ApiView):
     permission_classes = [IsPartnerClient]
+    query_parameters = {"get": frozenset({"cursor", "limit"})}
 
     @extend_schema(
         operation_id="partner_conversion_feed",
@@ -114,7 +127,33 @@ class ConversionFeedView(APIView):
         return HttpResponse(body, content_type="application/json")
 
 
-class ProgramListView(APIView):
+class ConversionDetailView(ApiView):
+    permission_classes = [IsPartnerClient]
+
+    @extend_schema(
+        operation_id="partner_conversion",
+        summary="One of the partner's conversions, as its latest feed item shows it",
+        description=(
+            "The conversion as the feed's latest item for it shows it, with that item's "
+            "`change` and `change_type`. Another partner's conversion, a test conversion or "
+            "an unknown UUID answers 404."
+        ),
+        tags=["partner"],
+        responses={
+            200: FeedItemEnvelope,
+            404: OpenApiResponse(ErrorEnvelope, description="Not one of your conversions."),
+            **_AUTH_RESPONSES,
+        },
+        examples=[examples.CONVERSION],
+    )
+    def get(self, request: Request, uuid) -> HttpResponse:
+        snapshot = partner_conversion_snapshot(request.user.partner, uuid)
+        if snapshot is None:
+            raise ApiError("not_found", "No such conversion of yours.", status_code=404)
+        return HttpResponse(f'{{"data":{snapshot}}}'.encode(), content_type="application/json")
+
+
+class ProgramListView(ApiView):
     permission_classes = [IsPartnerClient]
 
     @extend_schema(
@@ -136,6 +175,67 @@ class ProgramListView(APIView):
         return Response({"data": serializer.data})
 
 
+class StatsView(ApiView):
+    permission_classes = [IsPartnerClient]
+    query_parameters = {"get": frozenset({"from", "to", "program"})}
+
+    @extend_schema(
+        operation_id="partner_stats",
+        summary="The partner's clicks, conversions and commission per UTC day and program",
+        description=(
+            "For each UTC day from `from` to `to` (both included, at most "
+            f"{MAX_REPORT_DAYS} days) and each program you are admitted to (or only "
+            "`program`): counted clicks (bots and link previews apart), the conversions "
+            "tracked that day, their commission by status now (pending, approved, "
+            "rejected) and the conversion rate. Days without traffic have zeros."
+        ),
+        tags=["partner"],
+        parameters=[StatsQuerySerializer],
+        responses={
+            200: StatsSerializer,
+            400: OpenApiResponse(ErrorEnvelope, description="A bad period or program."),
+            **_AUTH_RESPONSES,
+        },
+    )
+    def get(self, request: Request) -> Response:
+        partner = request.user.partner
+        query = StatsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        end = query.validated_data.get("to") or timezone.now().date()
+        start = query.validated_data.get("from") or end - timedelta(days=29)
+        if end < start or (end - start).days >= MAX_REPORT_DAYS:
+            raise ApiError(
+                "invalid",
+                "The request has invalid fields: to.",
+                fields={"to": [f"must be on or after from, at most {MAX_REPORT_DAYS} days on"]},
+            )
+        programs = list(stats_programs(partner))
+        chosen = query.validated_data.get("program")
+        if chosen is not None:
+            programs = [program for program in programs if program.uuid == chosen]
+            if not programs:
+                raise ApiError(
+                    "invalid",
+                    "The request has invalid fields: program.",
+                    fields={"program": ["is not a program you are admitted to"]},
+                )
+        rows = partner_daily_stats(partner.pk, programs, start, end)
+        return Response({"data": [_stats_row(row) for row in rows]})
+
+
+def _stats_row(row: PartnerDay) -> dict:
+    rate = row.conversion_rate
+    return {
+        "date": row.day.isoformat(),
+        "program": {"uuid": str(row.program.uuid), "name": row.program.name},
+        "currency": row.program.currency,
+        "clicks": row.clicks,
+        "conversions": row.conversions,
+        "commission": row.commission,
+        "conversion_rate": float(rate) if rate is not None else None,
+    }
+
+
 _NOT_FOUND = OpenApiResponse(ErrorEnvelope, description="No endpoint of this partner has it.")
 _ENDPOINT_LOCATION = OpenApiParameter(
     "Location",
@@ -154,7 +254,7 @@ def _partner_endpoint(request: Request, endpoint_uuid) -> WebhookEndpoint:
     return endpoint
 
 
-class WebhookEndpointListView(APIView):
+class WebhookEndpointListView(ApiView):
     permission_classes = [IsPartnerClient]
 
     @extend_schema(
@@ -205,7 +305,7 @@ class WebhookEndpointListView(APIView):
         )
 
 
-class WebhookEndpointView(APIView):
+class WebhookEndpointView(ApiView):
     permission_classes = [IsPartnerClient]
 
     @extend_schema(
@@ -219,7 +319,7 @@ class WebhookEndpointView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class WebhookDeliveryListView(APIView):
+class WebhookDeliveryListView(ApiView):
     permission_classes = [IsPartnerClient]
 
     @extend_schema(

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from conversions.models import ConversionChange
+from conversions.selectors import change_type as action_change_type
 
 # Event ids are derived from what they announce, so the same change always has the same
 # id, on every endpoint and every attempt: receivers deduplicate by it.
@@ -32,7 +33,7 @@ class WebhookEvent:
 
 def change_type(change: ConversionChange) -> str:
     """What the change was, as the feed's `change_type` says: created, amended, approved…"""
-    return str(change.action)
+    return action_change_type(change.action)
 
 
 def conversion_change_event(change: ConversionChange) -> WebhookEvent | None:
@@ -46,4 +47,18 @@ def conversion_change_event(change: ConversionChange) -> WebhookEvent | None:
         type=f"conversion.{change_type(change)}",
         timestamp=change.created_at,
         data=change.snapshot,
+    )
+
+
+def claim_decision_event(claim: dict[str, Any], decided_at: datetime) -> WebhookEvent:
+    """The event announcing a claim's decision: `claim.accepted` or `claim.declined`.
+
+    `claim` is the claim as the partner API shows it (`claim_document`); its `change`
+    number identifies the decision, so the event id is the same on every attempt.
+    """
+    return WebhookEvent(
+        event_id=uuid.uuid5(_EVENT_NAMESPACE, f"claim-change:{claim['change']}"),
+        type=f"claim.{claim['status']}",
+        timestamp=decided_at,
+        data=claim,
     )

@@ -7,12 +7,15 @@ refusal into the contract's `{"products[1].quantity": ["must be at least 1"]}`, 
 each field as the caller sent it.
 """
 
+import uuid
 from collections.abc import Callable
 from typing import Annotated, Any
 
 from django.core.exceptions import ValidationError as FormValidationError
 from pydantic import AfterValidator, Field, ValidationError, WrapValidator
 from pydantic_core import PydanticCustomError
+
+from retrack.lib.uuids import parse_uuid
 
 BIGINT_MAX = 2**63 - 1
 INT32_MAX = 2**31 - 1
@@ -133,6 +136,20 @@ def _amount(minimum: int, maximum: int, fmt: str) -> Any:
 Amount = _amount(0, BIGINT_MAX, "int64")
 # Units on a product line.
 Quantity = _amount(1, INT32_MAX, "int32")
+
+
+def _uuid(value: Any, handler: Callable[[Any], Any]) -> Any:
+    if not isinstance(value, str):
+        return handler(value)  # refused as "must be a UUID string"
+    parsed = parse_uuid(value)
+    if parsed is None:
+        raise PydanticCustomError("uuid_parsing", _MESSAGES["uuid_parsing"])
+    return parsed
+
+
+# A UUID written as Retrack writes them (`retrack.lib.uuids.parse_uuid`, the one reader of
+# UUIDs): pydantic's own would also take braces, `urn:uuid:` and no hyphens.
+Uuid = Annotated[uuid.UUID, WrapValidator(_uuid)]
 
 
 # The same rule as `text_problem`, for the OpenAPI document: no NUL, no bidi control,

@@ -222,7 +222,7 @@ def test_every_request_body_is_required_and_closed(document):
         if "requestBody" in operation
     ]
 
-    assert len(bodies) == 5
+    assert len(bodies) == 7
     for path, method, operation in bodies:
         assert operation["requestBody"]["required"] is True, (path, method)
         objects = list(_objects(document, _body_schema(document, path, method)))

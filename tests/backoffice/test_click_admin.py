@@ -5,8 +5,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from clicks.models import Click
-from retrack.admin_tools import CappedCountPaginator
-from tests.backoffice.helpers import listed, uuid7_at
+from retrack.admin.pages import CappedCountPaginator
+from tests.backoffice.helpers import listed
+from tests.clicks.helpers import uuid7_at
 from tests.factories import ClickFactory, ConversionFactory, PartnerFactory, ProgramFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,6 +1,5 @@
 import html
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -13,15 +12,16 @@ from conversions.services import (
     reject_conversion,
 )
 from stores.models import EventKind
-from tests.backoffice.helpers import listed, transaction_payload, uuid7_at
+from tests.backoffice.helpers import listed
+from tests.clicks.helpers import uuid7_at
 from tests.factories import (
     ClickFactory,
     ConversionFactory,
-    EventFactory,
     LeadEventFactory,
     PartnerFactory,
     ProgramFactory,
 )
+from tests.shop import transaction_payload
 
 pytestmark = pytest.mark.django_db
 
@@ -32,17 +32,13 @@ def page_text(response) -> str:
     return html.unescape(response.content.decode())
 
 
-def recorded_transaction():
-    """A transaction reported through the store API's service, then rejected by the store."""
-    program = ProgramFactory(name="Awesome Store SE", currency="SEK", store__name="Awesome Store")
-    shoes = EventFactory(program=program, name="Shoes", percent=Decimal("8"))
-    socks = EventFactory(program=program, name="Socks", percent=Decimal("12.5"))
-    click = ClickFactory(program=program, partner=PartnerFactory(name="Refunder SE"), ref="r-77")
+def recorded_transaction(shop):
+    """The worked example reported through the store API's service, then rejected by the store."""
     conversion = record_conversion(
         EventKind.TRANSACTION,
-        transaction_payload(click, shoes, socks),
+        transaction_payload(shop),
         source=ConversionSource.API,
-        store=program.store,
+        store=shop.store,
     ).conversion
     reject_conversion(conversion, actor="store:Awesome Store", reason="Order cancelled")
     return conversion
@@ -188,9 +184,9 @@ def test_it_filters_by_status_kind_program_partner_source_and_day(support_client
     assert found == [wanted]
 
 
-def test_the_detail_shows_lines_commission_click_and_history(support_client):
+def test_the_detail_shows_lines_commission_click_and_history(support_client, shop):
     # given
-    conversion = recorded_transaction()
+    conversion = recorded_transaction(shop)
 
     # when
     response = support_client.get(f"/admin/conversions/conversion/{conversion.pk}/change/")
@@ -255,19 +251,15 @@ def test_a_lead_is_found_and_shown_with_its_reference(support_client):
     assert "<td>once</td><td>40.00\xa0SEK</td><td>40.00\xa0SEK</td>" in page
 
 
-def test_the_history_shows_what_an_amendment_changed(support_client):
+def test_the_history_shows_what_an_amendment_changed(support_client, shop):
     # given: the store takes back the three socks
-    program = ProgramFactory(store__name="Awesome Store")
-    shoes = EventFactory(program=program, name="Shoes", percent=Decimal("8"))
-    socks = EventFactory(program=program, name="Socks", percent=Decimal("12.5"))
-    click = ClickFactory(program=program)
     conversion = record_conversion(
         EventKind.TRANSACTION,
-        transaction_payload(click, shoes, socks),
+        transaction_payload(shop),
         source=ConversionSource.API,
-        store=program.store,
+        store=shop.store,
     ).conversion
-    shoe_line = transaction_payload(click, shoes, socks)["products"][:1]
+    shoe_line = transaction_payload(shop)["products"][:1]
     amend_transaction(
         conversion,
         {"orderSum": 1250, "vatSum": 250, "products": shoe_line},

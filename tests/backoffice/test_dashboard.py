@@ -6,10 +6,13 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from clicks.models import ClickDayRollup
+from clicks.models import ClickDay
+from clicks.services import roll_up_click_days
+from conversions.claims.services import decline_claim, file_claim
 from conversions.dashboard import integration_health, operator_dashboard, percent_change
 from conversions.models import Conversion, ConversionStatus
-from tests.backoffice.helpers import uuid7_at
+from tests.clicks.helpers import uuid7_at
+from tests.conversions.claim_helpers import claim_payload
 from tests.factories import ClickFactory, ConversionFactory, PartnerFactory, ProgramFactory
 
 pytestmark = pytest.mark.django_db
@@ -238,12 +241,38 @@ def test_each_row_links_to_the_dashboard_narrowed_to_it(operator_client, known_d
     assert "Showing Cashy only." in narrowed.content.decode()
 
 
-def test_the_admin_home_rolls_up_the_closed_days_it_shows(operator_client):
-    today = timezone.now().date()
+def test_it_reads_rolled_up_days_from_click_day_and_counts_the_later_ones_live(known_data):
+    shoes, tents, refunder, cashy = known_data
+    live = operator_dashboard(START, END)
 
-    operator_client.get("/admin/?days=7")
+    roll_up_click_days(now=at(START + timedelta(days=1)))  # through 8 March (START)
+    rolled = operator_dashboard(START, END)
+    ClickDay.objects.filter(day=START, program=shoes, partner=refunder).update(
+        clicks=100, bot_clicks=50
+    )
+    from_the_rollup = operator_dashboard(START, END)
 
-    rolled = set(ClickDayRollup.objects.values_list("day", flat=True))
-    assert rolled == {today - timedelta(days=n) for n in range(1, 14)} or rolled == {
-        today - timedelta(days=n) for n in range(2, 14)
-    }  # yesterday only once ten minutes past midnight
+    assert (live.total.current.clicks, live.total.current.bot_clicks) == (15, 3)
+    assert (rolled.total.current.clicks, rolled.total.current.bot_clicks) == (15, 3)
+    assert (rolled.total.previous.clicks, rolled.total.previous.bot_clicks) == (5, 0)
+    assert from_the_rollup.total.current.clicks == 107
+    assert from_the_rollup.total.current.bot_clicks == 50
+    assert from_the_rollup.daily[START].clicks == 100
+    assert from_the_rollup.daily[END].clicks == 7  # after the rolled-up days: counted live
+
+
+def test_the_admin_home_counts_the_open_claims_of_the_selection(operator_client):
+    click = ClickFactory(created_at=timezone.now() - timedelta(days=2))
+    other = ClickFactory(created_at=timezone.now() - timedelta(days=2))
+    file_claim(click.partner, claim_payload(click))
+    decided = file_claim(other.partner, claim_payload(other)).claim
+    file_claim(other.partner, claim_payload(other, orderNumber="692549564"))
+    decline_claim(decided, "No such order.", actor="operator:test")
+
+    everything = operator_client.get("/admin/?days=7")
+    narrowed = operator_client.get(f"/admin/?days=7&partner={click.partner.pk}")
+
+    assert everything.context["open_claims"] == 2
+    assert "2 missed-order claims waiting for a decision." in everything.content.decode()
+    assert 'href="/admin/conversions/claim/"' in everything.content.decode()
+    assert narrowed.context["open_claims"] == 1

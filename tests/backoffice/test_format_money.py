@@ -1,6 +1,6 @@
 import pytest
 
-from retrack.admin_tools import format_money
+from retrack.lib.money import format_money
 
 
 @pytest.mark.parametrize(

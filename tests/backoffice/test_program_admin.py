@@ -33,6 +33,7 @@ def program_form(store, partner, **overrides) -> dict:
         "redirect_page_url": "https://www.awesome-store.example/retrack",
         "attribution_days": "30",
         "validation_days": "45",
+        "claim_days": "90",
         "events-TOTAL_FORMS": "2",
         "events-INITIAL_FORMS": "0",
         "events-MIN_NUM_FORMS": "0",
@@ -73,7 +74,7 @@ def test_it_onboards_a_program_with_its_events_and_partners_on_one_page(operator
     assert program.store == store
     assert program.allowed_domains == ["awesome-store.example", "awesome-store.example:8443"]
     assert program.redirect_page_url == "https://www.awesome-store.example/retrack"
-    assert (program.attribution_days, program.validation_days) == (30, 45)
+    assert (program.attribution_days, program.validation_days, program.claim_days) == (30, 45, 90)
     events = {event.name: event for event in Event.objects.filter(program=program)}
     assert str(events["Shoes"].percent) == "8.500"
     assert events["Shoes"].fixed_amount is None

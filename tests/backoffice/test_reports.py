@@ -7,7 +7,7 @@ from django.utils import timezone
 from conversions.models import ConversionStatus
 from conversions.reports import program_daily_report
 from stores.models import EventKind
-from tests.backoffice.helpers import uuid7_at
+from tests.clicks.helpers import uuid7_at
 from tests.factories import (
     ClickFactory,
     ConversionFactory,

@@ -6,6 +6,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from clicks.models import Click
+from conversions.models import Claim
 from tests.clicks.helpers import uuid7_at
 from tests.factories import ClickFactory, ConversionFactory, ProgramFactory
 
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def program():
-    return ProgramFactory(attribution_days=30)
+    return ProgramFactory(attribution_days=30, claim_days=90)
 
 
 def click_made(program, days_ago: float) -> Click:
@@ -45,6 +46,25 @@ def test_it_deletes_old_clicks_that_no_conversion_refers_to(program):
     assert output.startswith("Deleted 1 clicks made before ")
 
 
+def test_it_keeps_old_clicks_a_claim_refers_to(program):
+    claimed = click_made(program, 450)
+    Claim.objects.create(
+        partner=claimed.partner,
+        program=program,
+        click=claimed,
+        kind="transaction",
+        order_number="692549563",
+        ordered_at=claimed.created_at,
+        sequence=1,
+    )
+    old = click_made(program, 460)
+
+    prune("--older-than", "400d")
+
+    assert remaining() == {claimed.uuid}
+    assert old.uuid not in remaining()
+
+
 def test_it_works_in_batches_around_converted_clicks(program):
     clicks = [click_made(program, days_ago) for days_ago in range(401, 408)]
     for converted in clicks[1::3]:
@@ -69,12 +89,12 @@ def test_it_does_nothing_the_second_time(program):
 
 
 def test_it_refuses_an_age_within_an_attribution_window_and_deletes_nothing(program):
-    ProgramFactory(name="Long window", attribution_days=60)
-    click_made(program, 50)
+    ProgramFactory(name="Long window", attribution_days=60, claim_days=100)
+    click_made(program, 150)
     before = remaining()
 
-    with pytest.raises(CommandError, match="clicks up to 60 days old"):
-        prune("--older-than", "45d")
+    with pytest.raises(CommandError, match="clicks up to 160 days old"):
+        prune("--older-than", "155d")
 
     assert remaining() == before
 

@@ -3,8 +3,8 @@
 import pytest
 
 from conversions.models import Conversion
-from tests.conversions.helpers import transaction_payload
 from tests.partners.helpers import client_for
+from tests.shop import transaction_payload
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ import pytest
 
 from conversions.models import Conversion, ConversionChange, ProductLine
 from retrack.lib.validation import BIGINT_MAX, FIELDS_NAMED_MAX
-from tests.conversions.helpers import lead_payload, transaction_payload
+from tests.shop import lead_payload, transaction_payload
 
 pytestmark = pytest.mark.django_db
 

@@ -1,7 +1,7 @@
 import pytest
 
 from conversions.models import Conversion, ConversionChange
-from tests.conversions.helpers import lead_payload
+from tests.shop import lead_payload
 
 pytestmark = pytest.mark.django_db
 

@@ -14,8 +14,8 @@ from conversions.services import (
     reject_conversion,
 )
 from stores.models import EventKind
-from tests.conversions.helpers import lead_payload, transaction_payload
 from tests.factories import ConversionFactory, EventFactory, ProgramFactory
+from tests.shop import lead_payload, transaction_payload
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from conversions.models import ConversionSource
 from conversions.selectors import conversion_document
 from conversions.services import record_conversion
 from stores.models import EventKind
-from tests.conversions.helpers import lead_payload, transaction_payload
+from tests.shop import lead_payload, transaction_payload
 
 pytestmark = pytest.mark.django_db
 

@@ -7,24 +7,16 @@ from conversions.payloads import (
     parse_transaction,
 )
 from conversions.refusals import ConversionRefused
+from tests.shop import worked_example
 
 EVENT = "3f0b1c3e-2a4f-4b7e-9d11-6a8f1e2c4d50"
 CLICK = "0190d7a6-3b3c-7000-8000-00000000abcd"
 
 
 def _payload(**overrides) -> dict:
-    payload = {
-        "event": EVENT,
-        "click": CLICK,
-        "orderNumber": "692549563",
-        "orderSum": 1625,
-        "vatSum": 325,
-        "currency": "SEK",
-        "products": [
-            {"event": EVENT, "quantity": 1, "price": 1250, "vat": 250},
-            {"event": EVENT, "quantity": 3, "price": 125, "vat": 25},
-        ],
-    }
+    """The worked example on one event, without its voucher unless one is given."""
+    payload = worked_example(CLICK, EVENT, EVENT)
+    del payload["voucher"]
     payload.update(overrides)
     return payload
 

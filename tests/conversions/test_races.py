@@ -18,8 +18,8 @@ from conversions.services import (
     reject_conversion,
 )
 from stores.models import EventKind
-from tests.conversions.helpers import transaction_payload
 from tests.factories import ConversionFactory
+from tests.shop import transaction_payload
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

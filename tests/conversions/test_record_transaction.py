@@ -13,8 +13,8 @@ from conversions.services import (
     record_conversion,
 )
 from stores.models import EventKind
-from tests.conversions.helpers import transaction_payload
 from tests.factories import ClickFactory, EventFactory, LeadEventFactory, ProgramFactory
+from tests.shop import transaction_payload
 
 pytestmark = pytest.mark.django_db
 
@@ -311,10 +311,12 @@ def test_the_created_snapshot_is_the_document_of_the_stored_rows(shop):
 
     snapshot = dict(ConversionChange.objects.get().snapshot)
     sequence = snapshot.pop("change")
+    change_type = snapshot.pop("change_type")
 
     stored = conversion_document(conversions_with_relations().get(pk=conversion.pk))
     assert snapshot == json.loads(json.dumps(stored))
     assert sequence == ConversionChange.objects.get().sequence
+    assert change_type == "created"
 
 
 def test_a_replay_is_answered_even_after_its_click_has_expired(shop):

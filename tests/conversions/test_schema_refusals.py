@@ -7,7 +7,7 @@ import pytest
 from conversions.api import docs
 from conversions.models import Conversion
 from retrack.lib.validation import BIGINT_MAX
-from tests.conversions.helpers import lead_payload, transaction_payload
+from tests.shop import lead_payload, transaction_payload
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,6 @@ from conversions.services import record_conversion
 from partners.services import issue_partner_token
 from stores.models import EventKind, StoreToken
 from stores.services import issue_store_token, revoke_store_token
-from tests.conversions.helpers import transaction_payload
 from tests.factories import (
     ClickFactory,
     ConversionFactory,
@@ -15,6 +14,7 @@ from tests.factories import (
     ProgramFactory,
     StoreFactory,
 )
+from tests.shop import transaction_payload
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from django.conf import settings
 from conversions.models import Conversion, ConversionChange
 from retrack.api.errors import ApiError
 from retrack.api.parsers import JSONParser
-from tests.conversions.helpers import transaction_payload
+from tests.shop import transaction_payload
 
 pytestmark = pytest.mark.django_db
 
@@ -225,3 +225,23 @@ def test_an_unexpected_failure_answers_500_in_the_error_shape(shop, store_client
 
     assert error["code"] == "server_error"
     assert "bug" not in error["message"]
+
+
+@pytest.mark.parametrize(
+    "spell",
+    [
+        lambda uuid: f"{{{uuid}}}",
+        lambda uuid: f"urn:uuid:{uuid}",
+        lambda uuid: uuid.hex,
+        lambda uuid: f" {uuid}",
+        lambda uuid: "0x" + uuid.hex[2:],
+    ],
+    ids=["braces", "urn", "no hyphens", "padded", "0x"],
+)
+def test_a_uuid_in_another_spelling_is_refused(shop, store_client, spell):
+    payload = transaction_payload(shop, click=spell(shop.click.uuid))
+
+    error = _error(store_client.post(URL, payload, format="json"), 400)
+
+    assert error["fields"] == {"click": ["must be a UUID"]}
+    assert _nothing_stored()

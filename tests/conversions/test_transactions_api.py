@@ -1,7 +1,7 @@
 import pytest
 
 from conversions.models import Conversion, ConversionChange
-from tests.conversions.helpers import transaction_payload
+from tests.shop import transaction_payload
 
 pytestmark = pytest.mark.django_db
 

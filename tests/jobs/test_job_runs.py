@@ -115,5 +115,6 @@ def test_every_periodic_job_is_on_beats_schedule(settings):
         "conversions.tasks.approve_due_conversions_job",
         "clicks.tasks.anonymize_clicks_job",
         "clicks.tasks.prune_clicks_job",
+        "clicks.tasks.roll_up_clicks_job",
         "partners.tasks.sweep_webhook_deliveries_job",
     }

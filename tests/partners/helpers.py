@@ -4,7 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from conversions.models import ChangeAction, Conversion, ConversionChange
+from conversions.models import ChangeAction, ChangeCounter, Conversion, ConversionChange
 from conversions.services import record_change
 from partners.models import Partner
 from partners.services import issue_partner_token
@@ -26,6 +26,27 @@ def record(
         if fields:
             Conversion.objects.filter(pk=conversion.pk).update(**fields, updated_at=timezone.now())
         return record_change(conversion, action=action, actor="store:Test")
+
+
+def record_many(conversion: Conversion, count: int) -> None:
+    """`count` changes of the conversion: the first recorded as `record` does, the others
+    copies of it under the next sequence numbers, written in one INSERT."""
+    first = record(conversion)
+    sequences = range(first.sequence + 1, first.sequence + count)
+    ConversionChange.objects.bulk_create(
+        ConversionChange(
+            conversion_id=first.conversion_id,
+            partner_id=first.partner_id,
+            sequence=sequence,
+            action=first.action,
+            actor=first.actor,
+            snapshot={**first.snapshot, "change": sequence},
+            created_at=first.created_at,
+        )
+        for sequence in sequences
+    )
+    # The counter moves on as if each had been recorded.
+    ChangeCounter.objects.filter(pk=1).update(last_sequence=first.sequence + count - 1)
 
 
 def feed(client: APIClient, **params):

@@ -16,7 +16,7 @@ from tests.factories import (
     ProductLineFactory,
     StoreFactory,
 )
-from tests.partners.helpers import client_for, feed, record
+from tests.partners.helpers import client_for, feed, record, record_many
 
 pytestmark = pytest.mark.django_db
 
@@ -242,9 +242,7 @@ def test_it_refuses_a_limit_outside_1_to_1000(limit, message):
 
 def test_it_returns_100_changes_by_default_and_up_to_1000():
     partner = PartnerFactory()
-    conversion = conversion_of(partner)
-    for _ in range(1001):
-        record(conversion)
+    record_many(conversion_of(partner), 1001)
     client = client_for(partner)
 
     default_page = feed(client)
@@ -260,9 +258,7 @@ def test_it_returns_100_changes_by_default_and_up_to_1000():
 
 def test_an_empty_limit_means_the_default_of_100():
     partner = PartnerFactory()
-    conversion = conversion_of(partner)
-    for _ in range(101):
-        record(conversion)
+    record_many(conversion_of(partner), 101)
 
     response = feed(client_for(partner), limit="")
 

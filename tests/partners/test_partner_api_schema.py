@@ -1,5 +1,3 @@
-from decimal import Decimal
-
 import pytest
 from openapi_spec_validator import validate
 from rest_framework.test import APIClient
@@ -10,13 +8,9 @@ from partners.api import examples
 from stores.models import EventKind
 from tests.factories import (
     AdmissionFactory,
-    ClickFactory,
-    EventFactory,
-    LeadEventFactory,
-    PartnerFactory,
-    ProgramFactory,
 )
 from tests.partners.helpers import client_for
+from tests.shop import lead_payload, transaction_payload
 
 pytestmark = pytest.mark.django_db
 
@@ -55,42 +49,21 @@ def _shape(value):
     return type(value).__name__ if value is not None else "NoneType"
 
 
-def test_the_documented_examples_have_the_shape_of_real_answers():
-    partner = PartnerFactory(name="Refunder SE")
-    program = ProgramFactory(name="Awesome Store SE")
-    AdmissionFactory(partner=partner, program=program)
-    shoes = EventFactory(program=program, name="Shoes", percent=Decimal("8"))
-    newsletter = LeadEventFactory(program=program, name="Newsletter", fixed_amount=4000)
-    click = ClickFactory(partner=partner, program=program)
-    payload = {
-        "event": str(shoes.uuid),
-        "click": str(click.uuid),
-        "orderNumber": "692549563",
-        "orderSum": 1250,
-        "vatSum": 250,
-        "currency": "SEK",
-        "products": [
-            {
-                "event": str(shoes.uuid),
-                "reference": "SKU-SHOE-42",
-                "name": "Running shoe",
-                "quantity": 1,
-                "price": 1250,
-                "vat": 250,
-            }
-        ],
-        "voucher": "SUMMER10",
-    }
+def test_the_documented_examples_have_the_shape_of_real_answers(shop):
+    partner = shop.click.partner
+    AdmissionFactory(partner=partner, program=shop.program)
+    # The worked example without its socks.
+    shoe_only = transaction_payload(shop)
+    shoe_only.update(orderSum=1250, vatSum=250, products=shoe_only["products"][:1])
     order = record_conversion(
-        EventKind.TRANSACTION, payload, source=ConversionSource.API, store=program.store
+        EventKind.TRANSACTION, shoe_only, source=ConversionSource.API, store=shop.store
     ).conversion
     reject_conversion(order, actor="store:Awesome Store", reason="Order cancelled")
-    lead = {"event": str(newsletter.uuid), "click": str(click.uuid), "reference": "member-1001"}
     record_conversion(
         EventKind.LEAD,
-        {**lead, "voucher": "WELCOME"},
+        lead_payload(shop, voucher="WELCOME"),
         source=ConversionSource.API,
-        store=program.store,
+        store=shop.store,
     )
     client = client_for(partner)
 

@@ -1,24 +1,12 @@
-"""Shared test data for the tag endpoints: the shop and the tag's example reports."""
+"""The tag's example reports (as the snippets show them) on the `shop` fixture's program."""
 
-from dataclasses import dataclass
-
-from clicks.models import Click
-from stores.models import Event, Program
+from tests.shop import Shop
 
 STORE_PAGE = "https://www.store.example"
 
 
-@dataclass
-class Shop:
-    program: Program
-    shoes: Event  # 8 % of net
-    socks: Event  # 5 % of net
-    newsletter: Event  # lead, 4000 fixed
-    click: Click
-
-
 def transaction_report(shop: Shop, **overrides) -> dict:
-    """The tag's body for an order of 250.00 SEK: a shoe at 8 % and two socks at 5 %."""
+    """The tag's body for an order of 250.00 SEK: a shoe at 8 % and two socks at 12.5 %."""
     report = {
         "kind": "transaction",
         "click": str(shop.click.uuid),

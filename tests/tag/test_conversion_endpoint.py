@@ -46,13 +46,13 @@ def test_it_records_a_transaction_from_the_tag(client, shop):
     assert conversion.source == "script"
     assert conversion.order_number == "100234"
     assert (conversion.order_sum, conversion.vat_sum) == (25000, 5000)
-    # 8 % of 12000 + 5 % of 8000
-    assert conversion.commission == 1360
+    # 8 % of 12000 + 12.5 % of 8000
+    assert conversion.commission == 1960
     assert conversion.click_id == shop.click.uuid
     assert conversion.partner_id == shop.click.partner_id
     assert list(ProductLine.objects.values_list("event", "quantity", "commission")) == [
         (shop.shoes.pk, 1, 960),
-        (shop.socks.pk, 2, 400),
+        (shop.socks.pk, 2, 1000),
     ]
     assert ConversionChange.objects.get().actor == "tag"
 

@@ -58,7 +58,7 @@ def test_the_api_first_then_the_tag_store_one_conversion_from_the_api(client, sh
     # then
     conversion = Conversion.objects.get()
     assert conversion.source == "api"
-    assert conversion.commission == 1360
+    assert conversion.commission == 1960  # 8 % of 12000 + 12.5 % of 8000
     assert ConversionChange.objects.count() == 1
 
 

@@ -5,10 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("clicks", "0005_prefix_search_on_refs"),
-        ("conversions", "0003_conversion_payload_fingerprint"),
-        ("partners", "0002_webhooks"),
-        ("stores", "0001_initial"),
+        ("conversions", "0005_feed_items_change_type"),
     ]
 
     operations = [

@@ -5,9 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("clicks", "0004_click_day_rollup"),
-        ("partners", "0002_webhooks"),
-        ("stores", "0001_initial"),
+        ("clicks", "0005_click_day_rollup"),
     ]
 
     operations = [

@@ -38,6 +38,11 @@ class Click(models.Model):
     is_bot = models.BooleanField(
         default=False, help_text="A HEAD request, a crawler or a link preview: not counted."
     )
+    test = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="Made by a store developer to test an integration: its conversions are tests.",
+    )
     is_anonymized = models.BooleanField(
         default=False,
         editable=False,

@@ -26,6 +26,7 @@ from clicks.models import (
 )
 from clicks.selectors import COUNTED, ClickRoute, click_route, rolled_up_through
 from conversions.models import Claim, Conversion
+from partners.services import integration_test_partner
 from retrack.lib.database import once_more_on_a_fresh_connection
 from retrack.lib.urls import allowed_http_url, with_query_parameters
 from retrack.lib.uuids import created_between, parse_uuid, uuid7
@@ -135,6 +136,39 @@ def _record_click(
         # answer was lost.
         if not Click.objects.filter(pk=click_uuid).exists():
             raise
+    return ClickRedirect(click_uuid=click_uuid, location=location)
+
+
+def make_test_click(program: Program, deeplink: str | None = None) -> ClickRedirect:
+    """A test click on the program (contract section 8) and where its tracking link would go.
+
+    It comes from the integration test partner, so no real partner ever sees it, and its
+    conversions are tests. The URL is built exactly as a tracking link's redirect is,
+    deeplink check included, whatever the program's status (a store tests before launch).
+    """
+    partner = integration_test_partner()
+    route = ClickRoute(
+        program_id=program.pk,
+        partner_id=partner.pk,
+        program_name=program.name,
+        status=program.status,
+        landing_url=program.landing_url,
+        allowed_domains=program.allowed_domains,
+        redirect_page_url=program.redirect_page_url,
+    )
+    click_uuid = uuid7()
+    target = _target_page({"deeplink": [deeplink]} if deeplink else {}, route)
+    location = _location(route, click_uuid, target)
+    fast_path.insert_click(
+        {
+            "uuid": click_uuid,
+            "partner_id": partner.pk,
+            "program_id": program.pk,
+            "deeplink": target,
+            "created_at": timezone.now(),
+            "test": True,
+        }
+    )
     return ClickRedirect(click_uuid=click_uuid, location=location)
 
 

@@ -130,9 +130,10 @@ def _rate(part: int, whole: int) -> Decimal | None:
 
 
 def dashboard_conversions(since: datetime, until: datetime, **scope) -> list[dict]:
-    """Conversions per (program, partner, UTC day, kind, status, currency) in [since, until)."""
+    """Conversions per (program, partner, UTC day, kind, status, currency) in [since, until),
+    test conversions left out."""
     return list(
-        Conversion.objects.filter(created_at__gte=since, created_at__lt=until, **scope)
+        Conversion.objects.filter(created_at__gte=since, created_at__lt=until, test=False, **scope)
         .annotate(day=TruncDate("created_at"))
         .values("program_id", "partner_id", "day", "kind", "status", "currency")
         .annotate(number=Count("*"), order_sum=Sum("order_sum"), commission=Sum("commission"))

@@ -19,6 +19,7 @@ class ConversionStatus(models.TextChoices):
 class ConversionSource(models.TextChoices):
     API = "api", "Store API"
     SCRIPT = "script", "Browser tag"
+    PIXEL = "pixel", "Pixel"
     CLAIM = "claim", "Accepted claim"
 
 
@@ -47,6 +48,11 @@ class Conversion(models.Model):
     currency = models.CharField(max_length=3)
     vouchers = models.JSONField(default=list, blank=True)
     source = models.CharField(max_length=6, choices=ConversionSource.choices)
+    test = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="Made on a test click: never reaches a partner, left out of overviews.",
+    )
     idempotency_key = models.CharField(max_length=255, null=True, blank=True, editable=False)  # noqa: DJ001
     payload_fingerprint = models.CharField(
         max_length=64,
@@ -62,16 +68,17 @@ class Conversion(models.Model):
             # The pattern operator class lets the same unique indexes serve the back office's
             # prefix search (LIKE 'term%') as well as equality on PostgreSQL.
             models.UniqueConstraint(
-                fields=["program", "order_number"],
+                # A test order never blocks the real order with the same number.
+                fields=["program", "test", "order_number"],
                 condition=Q(kind=EventKind.TRANSACTION),
                 name="conversion_order_number_unique",
-                opclasses=["int8_ops", "varchar_pattern_ops"],
+                opclasses=["int8_ops", "bool_ops", "varchar_pattern_ops"],
             ),
             models.UniqueConstraint(
-                fields=["program", "reference"],
+                fields=["program", "test", "reference"],
                 condition=Q(kind=EventKind.LEAD),
                 name="conversion_reference_unique",
-                opclasses=["int8_ops", "varchar_pattern_ops"],
+                opclasses=["int8_ops", "bool_ops", "varchar_pattern_ops"],
             ),
             models.UniqueConstraint(
                 fields=["program", "idempotency_key"],
@@ -158,6 +165,8 @@ class ConversionChange(models.Model):
     actor = models.CharField(max_length=200, help_text="Who: store:…, operator:…, system:…")
     reason = models.TextField(blank=True)
     changes = models.JSONField(default=dict, help_text="Field → [old, new].")
+    # A test conversion's changes stay out of the partner's feed and webhooks.
+    test = models.BooleanField(default=False, editable=False)
     snapshot = models.JSONField(help_text="The conversion as the API showed it after the change.")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -185,6 +194,71 @@ class ChangeCounter(models.Model):
 
     def __str__(self) -> str:
         return f"last change #{self.last_sequence}"
+
+
+class ReportOutcome(models.TextChoices):
+    CREATED = "created", "Created"
+    REPLAYED = "replayed", "Replayed"
+    CONFIRMED = "confirmed", "Confirmed"
+    AMENDED = "amended", "Amended"
+    FLAGGED = "flagged", "Flagged"
+    IGNORED = "ignored", "Ignored"
+    REFUSED = "refused", "Refused"
+
+
+class ReportSource(models.TextChoices):
+    API = "api", "Store API"
+    SCRIPT = "script", "Browser tag"
+    PIXEL = "pixel", "Pixel"
+
+
+PAYLOAD_LOG_MAX_BYTES = 8 * 1024
+
+
+class ReportLogEntry(models.Model):
+    """One report Retrack received (store API create or amend, beacon, pixel) and its fate.
+
+    Written by `conversions.services.log_report` with one INSERT, after the report was
+    handled. `store` is whose log it is: the token's store, or for a browser report the
+    store of its click's program; None for a browser report that belongs to nobody.
+    Everything "as sent" is cut to its column; `payload` to 8 KB of text.
+    """
+
+    uuid = models.UUIDField(default=uuid7, unique=True, editable=False)
+    received_at = models.DateTimeField(default=timezone.now, editable=False)
+    source = models.CharField(max_length=6, choices=ReportSource.choices)
+    kind = models.CharField(max_length=12, choices=EventKind.choices, null=True, blank=True)  # noqa: DJ001
+    outcome = models.CharField(max_length=10, choices=ReportOutcome.choices)
+    code = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    message = models.TextField(blank=True)
+    status_code = models.PositiveSmallIntegerField()
+    store = models.ForeignKey(
+        "stores.Store", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    program = models.ForeignKey(
+        Program, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    click = models.CharField(max_length=64, blank=True, help_text="As sent.")
+    key = models.CharField(
+        max_length=REFERENCE_MAX_LENGTH, blank=True, help_text="The orderNumber or reference sent."
+    )
+    conversion = models.ForeignKey(
+        Conversion, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    test = models.BooleanField(default=False)
+    payload = models.TextField(blank=True, help_text="The body as received, at most 8 KB.")
+
+    class Meta:
+        indexes = [
+            # GET /api/v2/reports: the store's entries, newest first, by UUIDv7 cursor.
+            models.Index(fields=["store", "-uuid"], name="report_store_uuid"),
+            # The back office per program, and the pruning job.
+            models.Index(fields=["program", "-received_at"], name="report_program_received"),
+            models.Index(fields=["received_at"], name="report_received"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.outcome} {self.code or ''}".strip()
 
 
 # Claims live in their own module; imported here so that Django finds their models.

@@ -4,13 +4,22 @@ The store API, the partner feed (whose items are stored snapshots of this) and t
 office all show a conversion as `conversion_document` builds it.
 """
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
 
-from conversions.models import ChangeAction, Conversion, ConversionStatus, ProductLine
-from stores.models import EventKind
+from conversions.models import (
+    ChangeAction,
+    Conversion,
+    ConversionChange,
+    ConversionStatus,
+    ProductLine,
+    ReportLogEntry,
+)
+from stores.models import EventKind, Program
 
 
 def conversions_with_relations() -> QuerySet[Conversion]:
@@ -20,6 +29,18 @@ def conversions_with_relations() -> QuerySet[Conversion]:
     ).prefetch_related(
         Prefetch("lines", queryset=ProductLine.objects.select_related("event").order_by("position"))
     )
+
+
+# Which changes partners may learn of, by feed or webhook: never a test conversion's.
+# The query and the check below are the same rule; keep them together.
+def partner_visible_changes() -> QuerySet[ConversionChange]:
+    """The changes the partner feed may show."""
+    return ConversionChange.objects.filter(test=False)
+
+
+def is_partner_visible(change: ConversionChange) -> bool:
+    """Whether a change, just made, may be pushed to its partner (webhooks)."""
+    return not change.test
 
 
 # What each action means to a partner (contract section 6, `change_type`). An action added
@@ -102,6 +123,7 @@ def conversion_document(
             ],
             "event": {"uuid": str(conversion.event.uuid), "name": conversion.event.name},
             "source": str(conversion.source),
+            "test": conversion.test,
             "auto_approve_at": iso_utc(auto_approve_at(conversion)),
             "created_at": iso_utc(conversion.created_at),
             "updated_at": iso_utc(conversion.updated_at),
@@ -127,3 +149,88 @@ def conversion_document(
         }
     )
     return document
+
+
+def store_reports(
+    store_id: int,
+    *,
+    limit: int,
+    before: UUID | None = None,
+    outcome: str | None = None,
+    source: str | None = None,
+    program_uuid: UUID | None = None,
+) -> tuple[list[ReportLogEntry], bool]:
+    """A page of the store's report log, newest first, and whether older entries remain.
+
+    Entries are UUIDv7s, so "older than the cursor" is `uuid < before` on the
+    (store, uuid) index: no OFFSET, however deep the page.
+    """
+    entries = ReportLogEntry.objects.filter(store_id=store_id).select_related(
+        "program", "conversion"
+    )
+    if before is not None:
+        entries = entries.filter(uuid__lt=before)
+    if outcome:
+        entries = entries.filter(outcome=outcome)
+    if source:
+        entries = entries.filter(source=source)
+    if program_uuid is not None:
+        entries = entries.filter(program__uuid=program_uuid)
+    rows = list(entries.order_by("-uuid")[: limit + 1])
+    return rows[:limit], len(rows) > limit
+
+
+def report_document(entry: ReportLogEntry) -> dict[str, Any]:
+    """A report log entry as `GET /api/v2/reports` shows it (contract section 8)."""
+    document: dict[str, Any] = {
+        "uuid": str(entry.uuid),
+        "received_at": iso_utc(entry.received_at),
+        "source": entry.source,
+        "kind": entry.kind,
+        "outcome": entry.outcome,
+        "code": entry.code,
+        "message": entry.message,
+        "status_code": entry.status_code,
+        "program": str(entry.program.uuid) if entry.program else None,
+        "click": entry.click or None,
+    }
+    key_name = "reference" if entry.kind == EventKind.LEAD else "order_number"
+    document[key_name] = entry.key or None
+    document.update(
+        {
+            "conversion": str(entry.conversion.uuid) if entry.conversion else None,
+            "test": entry.test,
+            "payload": entry.payload,
+        }
+    )
+    return document
+
+
+@dataclass(frozen=True)
+class ProgramReports:
+    """The back office's view of a program's report log."""
+
+    latest: list[ReportLogEntry]
+    # (code, refusals in the last day, in the last week), most frequent first.
+    refusals: list[tuple[str, int, int]]
+    last_received: dict[str, datetime]
+
+
+def program_reports(program: Program, *, now: datetime, latest: int = 20) -> ProgramReports:
+    """The latest reports, refusals by code over a day and a week, the last per source."""
+    entries = ReportLogEntry.objects.filter(program=program)
+    week = entries.filter(received_at__gte=now - timedelta(days=7), outcome="refused")
+
+    rows = (
+        week.values("code")
+        .annotate(
+            day=Count("pk", filter=Q(received_at__gte=now - timedelta(days=1))), week=Count("pk")
+        )
+        .order_by("-week", "code")
+    )
+    last = entries.values("source").annotate(last=Max("received_at"))
+    return ProgramReports(
+        latest=list(entries.order_by("-received_at")[:latest]),
+        refusals=[(row["code"], row["day"], row["week"]) for row in rows],
+        last_received={row["source"]: row["last"] for row in last},
+    )

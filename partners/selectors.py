@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.db.models import Prefetch, QuerySet, TextField
 from django.db.models.functions import Cast
 
-from conversions.models import ConversionChange
+from conversions.selectors import partner_visible_changes
 from partners.models import Partner
 from stores.models import Event, Program, ProgramStatus
 
@@ -49,7 +49,8 @@ def partner_feed_page(partner: Partner, *, after_sequence: int, limit: int) -> F
     conversion as it was right after that change, with `change` set to its sequence.
     """
     rows = list(
-        ConversionChange.objects.filter(partner=partner, sequence__gt=after_sequence)
+        partner_visible_changes()
+        .filter(partner=partner, sequence__gt=after_sequence)
         .order_by("sequence")
         .values_list("sequence", Cast("snapshot", output_field=TextField()))[: limit + 1]
     )
@@ -69,7 +70,8 @@ def partner_conversion_snapshot(partner: Partner, conversion_uuid) -> str | None
     they are as unknown here as a conversion that does not exist.
     """
     return (
-        ConversionChange.objects.filter(partner=partner, conversion__uuid=conversion_uuid)
+        partner_visible_changes()
+        .filter(partner=partner, conversion__uuid=conversion_uuid)
         .order_by("-sequence")
         .values_list(Cast("snapshot", output_field=TextField()), flat=True)
         .first()

@@ -1,6 +1,6 @@
 """Writes to partners, their admissions and their API tokens."""
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from partners.models import Admission, Partner, PartnerToken
@@ -26,3 +26,21 @@ def admit_partner(partner: Partner, program: Program) -> Admission:
     with transaction.atomic():
         admission, _ = Admission.objects.get_or_create(partner=partner, program=program)
     return admission
+
+
+INTEGRATION_TEST_PARTNER_NAME = "Retrack integration test"
+
+
+def integration_test_partner() -> Partner:
+    """The partner that test clicks come from: none of the real partners ever sees them.
+
+    Made on first use; the unique name decides between two racing first uses.
+    """
+    partner = Partner.objects.filter(name=INTEGRATION_TEST_PARTNER_NAME).first()
+    if partner is not None:
+        return partner
+    try:
+        with transaction.atomic():
+            return Partner.objects.create(name=INTEGRATION_TEST_PARTNER_NAME)
+    except IntegrityError:
+        return Partner.objects.get(name=INTEGRATION_TEST_PARTNER_NAME)

@@ -289,6 +289,8 @@ RETRACK_PROGRAM_CACHE_SECONDS = env.int("RETRACK_PROGRAM_CACHE_SECONDS", default
 # one click; more are answered 429 and not stored. 0 turns a limit off.
 RETRACK_TAG_RATE_PER_IP = env.int("RETRACK_TAG_RATE_PER_IP", default=120)
 RETRACK_TAG_RATE_PER_CLICK = env.int("RETRACK_TAG_RATE_PER_CLICK", default=10)
+# How many days the report log (GET /api/v2/reports) keeps an entry.
+RETRACK_REPORT_LOG_DAYS = env.int("RETRACK_REPORT_LOG_DAYS", default=30)
 
 # --- Jobs and webhooks (Celery) -----------------------------------------------------------
 
@@ -361,6 +363,10 @@ CELERY_BEAT_SCHEDULE = {
     "prune-clicks": {
         "task": "clicks.tasks.prune_clicks_job",
         "schedule": crontab(hour=3, minute=45, day_of_week=0),
+    },
+    "prune-report-log": {
+        "task": "conversions.tasks.prune_report_log_job",
+        "schedule": crontab(hour=4, minute=10),
     },
     "roll-up-clicks": {
         "task": "clicks.tasks.roll_up_clicks_job",

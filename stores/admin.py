@@ -1,11 +1,17 @@
 """Back office for stores: onboarding a program on one page, and store API tokens."""
 
-from django.contrib import admin
-from django.urls import reverse
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import redirect
+from django.urls import path, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
 
 from clicks.selectors import tracking_link
+from clicks.services import make_test_click
+from conversions.models import ReportSource
+from conversions.selectors import program_reports
 from conversions.tag.snippets import program_snippets
 from partners.models import Admission
 from retrack.admin.tokens import TokenAdmin, TokenInline, token_issue_link
@@ -124,6 +130,25 @@ class ProgramAdmin(admin.ModelAdmin):
             extra_context = {**(extra_context or {}), **self.integration_context(program)}
         return super().change_view(request, object_id, form_url, extra_context)
 
+    def get_urls(self):
+        test_click = path(
+            "<path:object_id>/test-click/",
+            self.admin_site.admin_view(self.test_click_view),
+            name="stores_program_test_click",
+        )
+        return [test_click, *super().get_urls()]
+
+    def test_click_view(self, request, object_id):
+        """ "Test this integration": a test click, and the URL to open, shown on the page."""
+        program = self.get_object(request, object_id)
+        if request.method != "POST" or program is None:
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_change_permission(request, program):
+            raise PermissionDenied
+        click = make_test_click(program)
+        messages.success(request, f"Test click {click.click_uuid}: open {click.location}")
+        return redirect("admin:stores_program_change", program.pk)
+
     def integration_context(self, program: Program) -> dict:
         admissions = program.admissions.select_related("partner").order_by("partner__name")
         snippets = [
@@ -132,12 +157,17 @@ class ProgramAdmin(admin.ModelAdmin):
             # A program without a redirect page sends clicks straight to the store's pages.
             if key != "redirect_page" or program.uses_redirect_page
         ]
+        reports = program_reports(program, now=timezone.now())
         return {
             "tracking_links": [
                 (admission.partner, tracking_link(admission.partner, program))
                 for admission in admissions
             ],
             "snippets": snippets,
+            "reports": reports,
+            "last_report_received": [
+                (label, reports.last_received.get(source)) for source, label in ReportSource.choices
+            ],
         }
 
 

@@ -21,16 +21,25 @@ from conversions.api.examples import (  # noqa: F401 (the examples' names are re
     RETURNED,
     SHOES,
     SOCKS,
+    TEST_CLICK_BODY,
+    TEST_CLICK_DOCUMENT,
     TRANSACTION_BODY,
     TRANSACTION_DOCUMENT,
     TRANSACTION_UUID,
 )
-from conversions.api.serializers import ConversionEnvelope, ErrorEnvelope
+from conversions.api.serializers import (
+    ConversionEnvelope,
+    ErrorEnvelope,
+    ReportPage,
+    ReportsQuery,
+    TestClickEnvelope,
+)
 from conversions.payloads import (
     IDEMPOTENCY_KEY_MAX_LENGTH,
     IDEMPOTENCY_KEY_PATTERN,
     LeadRejection,
     LeadRequest,
+    TestClickRequest,
     TransactionPatch,
     TransactionRequest,
 )
@@ -247,4 +256,39 @@ AMEND_LEAD = _operation(
         ),
     ],
     request=LeadRejection,
+)
+
+CREATE_TEST_CLICK = _operation(
+    "create_test_click",
+    "Make a test click, to test an integration",
+    "store: integration",
+    {201: OpenApiResponse(TestClickEnvelope, "The test click, and the URL to open.")},
+    ("invalid", *_AUTH, *_BODY, "program_not_found"),
+    [
+        OpenApiExample("A test click", value=TEST_CLICK_BODY, request_only=True),
+        OpenApiExample(
+            "Made", value={"data": TEST_CLICK_DOCUMENT}, response_only=True, status_codes=["201"]
+        ),
+    ],
+    description="A click on one of your programs whose conversions are tests: they go "
+    "through every rule and answer as usual with `test: true`, but never reach a partner "
+    "and never block a real order number or reference. Open `url` in a browser (the tag "
+    "saves the click in its cookie) and place an order, or report against `uuid` with this "
+    'API. See the README, "Testing your integration".',
+    request=TestClickRequest,
+)
+
+LIST_REPORTS = _operation(
+    "list_reports",
+    "Your report log: every report received and what became of it",
+    "store: integration",
+    {200: OpenApiResponse(ReportPage, "A page of reports, newest first.")},
+    ("invalid", *_AUTH, "parameter_unknown"),
+    [],
+    description="Every store API create and amend, beacon and pixel of your programs, newest "
+    "first, with its `outcome` (`created`, `replayed`, `confirmed`, `amended`, `flagged`, "
+    "`ignored` or `refused`), the refusal's `code` and the `payload` as received (at most "
+    "8 KB). Pass `next_cursor` as `cursor` for older ones while `has_more` is true. Kept "
+    "RETRACK_REPORT_LOG_DAYS days.",
+    parameters=[ReportsQuery],
 )

@@ -26,6 +26,7 @@ _CLICK_DOCUMENT = {
 _COMMON = {
     "event": {"uuid": SHOES, "name": "Shoes"},
     "source": "api",
+    "test": False,
     "auto_approve_at": "2027-01-04T09:30:02.511000Z",
     "created_at": "2026-11-20T09:30:02.511000Z",
     "updated_at": "2026-11-20T09:30:02.511000Z",
@@ -165,6 +166,18 @@ REFUSALS: dict[str, tuple[int, str, str, dict]] = {
         "byOrderNumber exists in several of your programs; add ?program=<uuid>.",
         {"program": ["is required when the key exists in several programs"]},
     ),
+    "program_not_found": (
+        422,
+        "the program is not one of the store's",
+        "None of your programs has this UUID.",
+        {"program": ["is not one of your programs"]},
+    ),
+    "parameter_unknown": (
+        400,
+        "a query parameter the call does not know, named in `fields`",
+        "Unknown query parameter: outcomes.",
+        {"outcomes": ["is not a parameter of this call"]},
+    ),
     "not_authenticated": (
         401,
         "no token, or an unknown or revoked one",
@@ -266,4 +279,14 @@ CANCELLED = {
     "reason": "Order cancelled by the customer",
     "auto_approve_at": None,
     "updated_at": "2026-11-22T14:05:40.004000Z",
+}
+
+PROGRAM = "7d9a3b42-5e6f-4071-acbd-2e3f4a5b6c7d"
+TEST_CLICK = "0190d7b1-0c2d-7e3f-8a4b-5c6d7e8f9a0b"
+TEST_CLICK_BODY = {"program": PROGRAM, "deeplink": "https://www.store.example/shoes?size=42"}
+TEST_CLICK_DOCUMENT = {
+    "uuid": TEST_CLICK,
+    "test": True,
+    "url": "https://www.store.example/retrack?click="
+    f"{TEST_CLICK}&deeplink=https%3A%2F%2Fwww.store.example%2Fshoes%3Fsize%3D42",
 }

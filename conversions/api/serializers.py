@@ -8,9 +8,12 @@ hold these to.
 from rest_framework import serializers
 
 from conversions.commission import FIXED_PER_CONVERSION, FIXED_PER_UNIT, PERCENT_OF_NET
-from conversions.models import ConversionSource, ConversionStatus
+from conversions.models import ConversionSource, ConversionStatus, ReportOutcome, ReportSource
 from retrack.lib.validation import BIGINT_MAX, INT32_MAX
 from stores.models import EventKind
+
+REPORTS_DEFAULT_LIMIT = 50
+REPORTS_MAX_LIMIT = 200
 
 _MINOR_UNITS = "Integer in minor units (öre, cents): 10100 means 101.00."
 
@@ -102,6 +105,7 @@ class ConversionDocument(serializers.Serializer):
     products = ProductLineDocument(many=True)
     event = EventReference()
     source = serializers.ChoiceField(choices=ConversionSource.choices)
+    test = serializers.BooleanField(help_text="Made on a test click (contract section 8).")
     auto_approve_at = serializers.DateTimeField(
         allow_null=True,
         help_text="When a pending conversion becomes approved (payable) by the periodic job "
@@ -130,3 +134,51 @@ class ErrorDetail(serializers.Serializer):
 
 class ErrorEnvelope(serializers.Serializer):
     error = ErrorDetail()
+
+
+class TestClickDocument(serializers.Serializer):
+    uuid = serializers.UUIDField(help_text="The test click's UUID.")
+    test = serializers.BooleanField()
+    url = serializers.URLField(help_text="Where the tracking link would send the shopper.")
+
+
+class TestClickEnvelope(serializers.Serializer):
+    data = TestClickDocument()
+
+
+class ReportsQuery(serializers.Serializer):
+    cursor = serializers.UUIDField(
+        required=False, help_text="The `next_cursor` of the previous page, for older reports."
+    )
+    limit = serializers.IntegerField(
+        required=False, default=REPORTS_DEFAULT_LIMIT, min_value=1, max_value=REPORTS_MAX_LIMIT
+    )
+    outcome = serializers.ChoiceField(choices=ReportOutcome.choices, required=False)
+    source = serializers.ChoiceField(choices=ReportSource.choices, required=False)
+    program = serializers.UUIDField(required=False)
+
+
+class ReportDocument(serializers.Serializer):
+    uuid = serializers.UUIDField()
+    received_at = serializers.DateTimeField()
+    source = serializers.ChoiceField(choices=ReportSource.choices)
+    kind = serializers.CharField(allow_null=True)
+    outcome = serializers.ChoiceField(choices=ReportOutcome.choices)
+    code = serializers.CharField(allow_null=True, help_text="The refusal's code, or null.")
+    message = serializers.CharField()
+    status_code = serializers.IntegerField(
+        help_text="What the API answered, or would have answered a browser report."
+    )
+    program = serializers.UUIDField(allow_null=True)
+    click = serializers.CharField(allow_null=True, help_text="As sent.")
+    order_number = serializers.CharField(required=False, allow_null=True)
+    reference = serializers.CharField(required=False, allow_null=True)
+    conversion = serializers.UUIDField(allow_null=True)
+    test = serializers.BooleanField()
+    payload = serializers.CharField(help_text="The body as received, at most 8 KB.")
+
+
+class ReportPage(serializers.Serializer):
+    data = ReportDocument(many=True)
+    next_cursor = serializers.CharField(allow_null=True)
+    has_more = serializers.BooleanField()

@@ -4,19 +4,22 @@ Each view parses the request, calls a service and answers `conversion_document` 
 `{"data": …}`; refusals become the contract's error shape.
 """
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
+from django.core.exceptions import RequestDataTooBig
 from django.db.models import QuerySet
+from django.http.request import RawPostDataException
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.exceptions import UnsupportedMediaType
+from rest_framework.exceptions import APIException, UnsupportedMediaType
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from conversions.api import docs
-from conversions.models import Conversion, ConversionSource
+from conversions.models import Conversion, ConversionSource, ReportOutcome, ReportSource
 from conversions.selectors import conversion_document, conversions_with_relations
 from conversions.services import (
     ConversionRefused,
@@ -24,15 +27,16 @@ from conversions.services import (
     amend_transaction,
     record_conversion,
 )
+from conversions.services.report_log import ReportVerdict, log_report
 from retrack.api.authentication import IsStoreClient
-from retrack.api.errors import ApiError
+from retrack.api.errors import ApiError, default_code
 from retrack.api.parsers import JSONParser
 from retrack.api.views import ApiView
 from retrack.lib.uuids import parse_uuid
 from stores.models import EventKind, Store
 
 
-def _api_error(refusal: ConversionRefused) -> ApiError:
+def api_error(refusal: ConversionRefused) -> ApiError:
     return ApiError(refusal.code, refusal.message, refusal.status, refusal.fields)
 
 
@@ -95,18 +99,65 @@ class StoreApiView(ApiView):
             raise ApiError("not_found", "No such conversion.", status.HTTP_404_NOT_FOUND)
         return Response({"data": conversion_document(found[0])})
 
-    def create(self, request: Request) -> Response:
+    def log(self, request: Request, verdict: ReportVerdict, sent: Any) -> None:
+        """Log the report in the store's report log: its body only, never a header."""
+        log_report(
+            verdict,
+            source=ReportSource.API,
+            kind=self.kind,
+            store_id=self.store.pk,
+            payload=_raw_body(request),
+            sent=sent,
+        )
+
+    def handle_report(self, request: Request, write: Callable[[Any], Any]) -> Any:
+        """Run `write` on the body and log what became of the report; refusals re-raised."""
+        sent = None
         try:
-            recorded = record_conversion(
+            sent = json_body(request)
+            return write(sent)
+        except ConversionRefused as refusal:
+            verdict = ReportVerdict(
+                ReportOutcome.REFUSED, refusal.status, refusal.code, refusal.message
+            )
+            self.log(request, verdict, sent)
+            raise api_error(refusal) from None
+        except APIException as error:
+            code = getattr(error, "error_code", None) or default_code(error.status_code)
+            verdict = ReportVerdict(
+                ReportOutcome.REFUSED, error.status_code, code, str(error.detail)
+            )
+            self.log(request, verdict, sent)
+            raise
+
+    def create(self, request: Request) -> Response:
+        recorded = self.handle_report(
+            request,
+            lambda body: record_conversion(
                 self.kind,
-                json_body(request),
+                body,
                 source=ConversionSource.API,
                 store=self.store,
                 idempotency_key=request.headers.get("Idempotency-Key"),
-            )
-        except ConversionRefused as refusal:
-            raise _api_error(refusal) from None
+            ),
+        )
+        conversion = recorded.conversion
+        verdict = ReportVerdict(
+            ReportOutcome.CREATED if recorded.created else ReportOutcome.REPLAYED,
+            201 if recorded.created else 200,
+            program=conversion.program,
+            conversion=conversion,
+            test=conversion.test,
+        )
+        self.log(request, verdict, request.data)
         return self.respond(recorded.document, recorded.created)
+
+
+def _raw_body(request: Request) -> bytes:
+    try:
+        return request._request.body
+    except (RequestDataTooBig, RawPostDataException):
+        return b""
 
 
 def _uuid_or_nothing(text: str) -> list[UUID]:
@@ -124,10 +175,17 @@ class StoreApiDetailView(StoreApiView):
 
     def amend(self, request: Request, uuid, amend) -> Response:
         conversion = self.get_conversion(uuid)
-        try:
-            amended = amend(conversion, json_body(request), actor=self.actor)
-        except ConversionRefused as refusal:
-            raise _api_error(refusal) from None
+        amended = self.handle_report(
+            request, lambda body: amend(conversion, body, actor=self.actor)
+        )
+        verdict = ReportVerdict(
+            ReportOutcome.AMENDED,
+            200,
+            program=conversion.program,
+            conversion=conversion,
+            test=conversion.test,
+        )
+        self.log(request, verdict, request.data)
         return self.respond(conversion_document(amended))
 
 

@@ -21,6 +21,7 @@ from conversions.payloads.declarations import (
     LeadRejection,
     LeadRequest,
     ProductLineRequest,
+    TestClickRequest,
     TransactionAmendment,
     TransactionPatch,
     TransactionRejection,
@@ -44,6 +45,7 @@ __all__ = [
     "LeadRequest",
     "LineInput",
     "ProductLineRequest",
+    "TestClickRequest",
     "TransactionAmendment",
     "TransactionInput",
     "TransactionPatch",
@@ -55,6 +57,7 @@ __all__ = [
     "parse_lead",
     "parse_lead_amendment",
     "parse_reason",
+    "parse_test_click",
     "parse_transaction",
 ]
 
@@ -157,6 +160,11 @@ def parse_lead(payload: Any) -> LeadInput:
     """The lead in `payload`, or ConversionRefused(400) naming every bad field."""
     data: LeadRequest = _validated(LeadRequest, payload)
     return LeadInput(data.event, data.click, data.reference, _vouchers(data.voucher, None))
+
+
+def parse_test_click(payload: Any) -> TestClickRequest:
+    """A test click's request, or ConversionRefused(400) naming every bad field."""
+    return _validated(TestClickRequest, payload)
 
 
 def parse_amendment(payload: Any) -> AmendmentInput:

@@ -23,6 +23,7 @@ from pydantic.alias_generators import to_camel
 from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
+from clicks.models import URL_MAX_LENGTH
 from conversions.models import REFERENCE_MAX_LENGTH
 from retrack.lib.validation import (
     BIGINT_MAX,
@@ -339,3 +340,16 @@ class TransactionPatch(RootModel[TransactionAmendment | TransactionRejection]):
 
     A body with `status` or `reason` is a rejection; any other is an amendment.
     """
+
+
+class TestClickRequest(_Payload):
+    """A test click (contract section 8): `POST /api/v2/test-clicks`."""
+
+    program: Uuid = Field(description="One of the store's programs.")
+    deeplink: Annotated[
+        Text(URL_MAX_LENGTH),
+        Field(
+            description="The page to land on: used only when it is on one of the program's "
+            "allowed domains, as with a tracking link."
+        ),
+    ] = ""

@@ -71,6 +71,7 @@ def record_change(
         reason=reason,
         changes=changes or {},
         snapshot=snapshot,
+        test=conversion.test,
         created_at=timezone.now(),
     )
     # The webhook outbox: its deliveries commit with the change, or not at all.

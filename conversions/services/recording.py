@@ -31,7 +31,7 @@ from conversions.services.pricing import (
     resolve_events,
     storable_commission,
 )
-from stores.models import Event, EventKind, Program, Store
+from stores.models import Event, EventKind, Store
 
 TAG_ACTOR = "tag"
 
@@ -78,7 +78,7 @@ def record_conversion(
         order_event, line_events = _attribute(report, click, now, source)
     except ConversionRefused:
         # A replay of a stored report still answers it, e.g. after its click has expired.
-        existing = _find_existing(program, report, idempotency_key)
+        existing = _find_existing(click, report, idempotency_key)
         if existing is None:
             raise
         return _replay(existing, report, fingerprint)
@@ -99,6 +99,7 @@ def record_conversion(
         currency=program.currency,
         vouchers=list(report.vouchers),
         source=source,
+        test=click.test,
         idempotency_key=idempotency_key,
         payload_fingerprint=fingerprint,
         created_at=now,
@@ -117,7 +118,7 @@ def record_conversion(
             document = conversion_document(conversion, lines=lines)
             record_change(conversion, action=ChangeAction.CREATED, actor=actor, document=document)
     except IntegrityError:
-        winner = _find_existing(program, report, idempotency_key)
+        winner = _find_existing(click, report, idempotency_key)
         if winner is None:
             raise
         return _replay(winner, report, fingerprint)
@@ -240,16 +241,17 @@ def _attributable_click(click_uuid, store: Store | None) -> Click:
     return click
 
 
-def _find_existing(
-    program: Program, report: _Report, idempotency_key: str | None
-) -> Conversion | None:
-    """The stored conversion with the report's natural key, else with its Idempotency-Key."""
+def _find_existing(click: Click, report: _Report, idempotency_key: str | None) -> Conversion | None:
+    """The stored conversion with the report's natural key, else with its Idempotency-Key.
+
+    Only among the click's kind of conversions: a test order never answers for a real one.
+    """
     key_field = "order_number" if report.kind == EventKind.TRANSACTION else "reference"
     condition = Q(kind=report.kind, **{key_field: report.key})
     if idempotency_key is not None:
         condition |= Q(idempotency_key=idempotency_key)
     candidates = list(
-        Conversion.objects.filter(condition, program=program).only(
+        Conversion.objects.filter(condition, program=click.program, test=click.test).only(
             "pk", "uuid", "kind", "order_number", "reference", "payload_fingerprint"
         )[:2]
     )

@@ -30,7 +30,16 @@ _INTEGER = re.compile(r"^-?[0-9]{1,18}$")
 
 
 class TagRefused(Exception):
-    """A tag report that is dropped; the reason goes to the log, never to the browser."""
+    """A tag report that is dropped; the reason goes to the logs, never to the browser.
+
+    `code` and `status` are the report log's: what the store API would have answered.
+    """
+
+    def __init__(self, message: str, code: str = "invalid", status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -118,6 +127,10 @@ def page_origin(origin: str | None, referer: str | None) -> str | None:
 def check_page_origin(program_domains: list[str], origin: str | None) -> None:
     """Refuse a report whose page is not on one of the program's allowed domains."""
     if origin is None:
-        raise TagRefused("neither Origin nor Referer names the page")
+        raise TagRefused("neither Origin nor Referer names the page", "origin_refused", 403)
     if allowed_http_url(origin + "/", program_domains) is None:
-        raise TagRefused(f"the page {origin!r} is not on an allowed domain of the program")
+        raise TagRefused(
+            f"The page {origin!r} is not on an allowed domain of the program.",
+            "origin_refused",
+            403,
+        )

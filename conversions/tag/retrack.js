@@ -1,10 +1,6 @@
-/* Retrack tag: saves ?click= in the retrack_click cookie and reports conversions.
-   Loader: window.re = window.re || function () { (re.q = re.q || []).push(arguments); };
-   Calls:  re("transaction", {...}), re("lead", {...}). See the README, "Script tracking". */
+/* Retrack tag; see the README, "Script tracking" and "Testing your integration". */
 (function (w, d) {
   "use strict";
-  var COOKIE = "retrack_click";
-  var TEN_DAYS = 864000;
   var UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
   var FIELDS = {
     transaction: ["event", "orderNumber", "orderSum", "vatSum", "currency", "products", "voucher", "vouchers"],
@@ -12,20 +8,26 @@
   };
   var KEYS = {transaction: "orderNumber", lead: "reference"};
   var endpoint = null;
+  var debug = false;
 
-  function warn(message) {
+  function say(level, message) {
     try {
-      w.console.warn("retrack: " + message);
+      w.console[level]("retrack: " + message);
     } catch (ignored) {}
   }
 
-  // The conversion endpoint sits beside this script, so the store never configures it.
+  function warn(message) {
+    say("warn", message);
+  }
+
+  // The endpoint sits beside this script; ?debug=1 on the script turns debug mode on.
   function findEndpoint() {
-    var script = d.currentScript;
-    if (!script) {
-      script = d.querySelector("script[src*='/track/v2/retrack.js']");
+    var script = d.currentScript || d.querySelector("script[src*='/track/v2/retrack.js']");
+    if (script) {
+      debug = /[?&]debug=1/.test(script.src);
+      return new URL("conversion", script.src).href;
     }
-    return script ? new URL("conversion", script.src).href : null;
+    return null;
   }
 
   function savedClick() {
@@ -41,21 +43,48 @@
     if (!UUID.test(click)) {
       return warn("ignored a malformed click parameter");
     }
-    d.cookie = COOKIE + "=" + click.toLowerCase() + "; max-age=" + TEN_DAYS + "; path=/; samesite=lax" +
+    d.cookie = "retrack_click=" + click.toLowerCase() + "; max-age=864000; path=/; samesite=lax" +
       (w.location.protocol === "https:" ? "; secure" : "");
   }
 
+  // Debug mode waits for the verdict and prints it; otherwise the report must survive
+  // the page being left. Either way a text/plain body needs no CORS preflight.
   function send(body) {
-    if (w.navigator.sendBeacon && w.navigator.sendBeacon(endpoint, body)) {
-      return;
+    var options = {method: "POST", body: body, credentials: "omit", headers: {"Content-Type": "text/plain"}};
+    if (debug) {
+      return w.fetch(endpoint + "?debug=1", options).then(function (response) {
+        return response.json();
+      }).then(function (answer) {
+        var v = answer.data;
+        say(v.code ? "warn" : "info", v.outcome + " " + (v.code || v.conversion) + ": " + v.message);
+      }, warn);
     }
-    // no-cors with a text/plain body: a simple request, so no preflight either way.
-    w.fetch(endpoint, {method: "POST", body: body, keepalive: true, mode: "no-cors", credentials: "omit",
-      headers: {"Content-Type": "text/plain"}});
+    if (!(w.navigator.sendBeacon && w.navigator.sendBeacon(endpoint, body))) {
+      options.keepalive = true;
+      options.mode = "no-cors";
+      w.fetch(endpoint, options);
+    }
+  }
+
+  // The name of the first amount that is not an integer (minor units), if any.
+  function notInteger(fields) {
+    var found;
+    [fields].concat(fields.products || []).forEach(function (item) {
+      ["orderSum", "vatSum", "quantity", "price", "vat"].forEach(function (name) {
+        if (item[name] !== undefined && !Number.isInteger(item[name])) {
+          found = found || name;
+        }
+      });
+    });
+    return found;
   }
 
   function report(kind, fields) {
     var allowed = FIELDS[kind];
+    if (kind === "debug") {
+      debug = fields !== false;
+      return;
+    }
     if (!allowed) {
       return warn("unknown command " + JSON.stringify(kind) + "; use \"transaction\" or \"lead\"");
     }
@@ -65,15 +94,19 @@
     if (!fields.event || !fields[KEYS[kind]]) {
       return warn(kind + " needs \"event\" and \"" + KEYS[kind] + "\"");
     }
+    var name = notInteger(fields);
+    if (name) {
+      return warn(kind + " not sent: " + name + " must be an integer (minor units)");
+    }
     var click = savedClick();
     if (!click) {
-      return; // not an affiliated visit
+      return debug && warn("no retrack_click cookie: nothing sent");
     }
     if (!endpoint) {
-      return warn("cannot tell where the tag was loaded from");
+      return warn("cannot find its own URL");
     }
     var body = {kind: kind, click: click};
-    for (var name in fields) {
+    for (name in fields) {
       if (allowed.indexOf(name) < 0) {
         warn(kind + ": ignored the unknown field " + JSON.stringify(name));
       } else {

@@ -12,6 +12,7 @@ from typing import Any
 
 from conversions.models import ConversionChange
 from conversions.selectors import change_type as action_change_type
+from conversions.selectors import is_partner_visible
 
 # Event ids are derived from what they announce, so the same change always has the same
 # id, on every endpoint and every attempt: receivers deduplicate by it.
@@ -39,9 +40,11 @@ def change_type(change: ConversionChange) -> str:
 def conversion_change_event(change: ConversionChange) -> WebhookEvent | None:
     """The event announcing a feed item, or None when the change is not for the partner.
 
-    The one place that decides which changes are pushed: the same ones the partner's feed
-    shows (so test conversions, once they exist, are left out here as from the feed).
+    The changes pushed are the ones the partner's feed shows: `is_partner_visible` is the
+    feed's own rule (test conversions are left out of both).
     """
+    if not is_partner_visible(change):
+        return None
     return WebhookEvent(
         event_id=uuid.uuid5(_EVENT_NAMESPACE, f"conversion-change:{change.sequence}"),
         type=f"conversion.{change_type(change)}",

@@ -62,6 +62,11 @@ def _flatten_messages(detail: Any) -> Any:
     return [str(detail)]
 
 
+def default_code(status_code: int) -> str:
+    """The error code of an answer whose refusal names none of its own."""
+    return _DEFAULT_CODES.get(status_code, "error")
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ApiError):
         return Response(error_body(exc.error_code, exc.message, exc.fields), status=exc.status_code)
@@ -84,7 +89,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             error_body("server_error", "Something went wrong on our side; it has been logged."),
             status=status.HTTP_500_INTERNAL_SERVER_ERROR,
         )
-    code = _DEFAULT_CODES.get(response.status_code, "error")
+    code = default_code(response.status_code)
     if isinstance(exc, exceptions.ValidationError):
         fields = _flatten_messages(exc.detail)
         if not isinstance(fields, dict):

@@ -128,7 +128,23 @@ def test_every_request_example_is_checked_here(document):
         for name in _request_examples(operation)
     }
 
-    assert documented == set(_ANSWERS) | CLAIM_EXAMPLES
+    assert documented == set(_ANSWERS) | CLAIM_EXAMPLES | {_TEST_CLICK_EXAMPLE}
+
+
+_TEST_CLICK_EXAMPLE = ("/api/v2/test-clicks", "post", "ATestClick")
+
+
+def test_the_test_click_example_gets_its_documented_answer(document, store_client):
+    operation = document["paths"]["/api/v2/test-clicks"]["post"]
+
+    response = store_client.post(
+        "/api/v2/test-clicks", _request_examples(operation)["ATestClick"], format="json"
+    )
+
+    assert response.status_code == 201, response.content
+    documented = _examples(operation, "201")["Made"]
+    answered = json.loads(_UUID.sub("…", response.content.decode()))
+    assert answered == json.loads(_UUID.sub("…", json.dumps(documented)))
 
 
 @pytest.mark.parametrize(("path", "method", "example"), sorted(_ANSWERS))

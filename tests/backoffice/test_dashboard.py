@@ -276,3 +276,13 @@ def test_the_admin_home_counts_the_open_claims_of_the_selection(operator_client)
     assert "2 missed-order claims waiting for a decision." in everything.content.decode()
     assert 'href="/admin/conversions/claim/"' in everything.content.decode()
     assert narrowed.context["open_claims"] == 1
+
+
+def test_it_leaves_test_conversions_out(known_data):
+    shoes, tents, refunder, cashy = known_data
+    before = operator_dashboard(START, END).total.current.conversions
+    ConversionFactory(
+        click=ClickFactory(program=shoes, created_at=at(START)), created_at=at(END), test=True
+    )
+
+    assert operator_dashboard(START, END).total.current.conversions == before == 4

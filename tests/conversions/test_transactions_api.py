@@ -204,8 +204,8 @@ def test_creating_a_transaction_takes_a_fixed_number_of_queries(
 ):
     # token (and its last-used stamp, once a minute), click, events, then in one transaction
     # (a savepoint here): conversion, lines, change counter, change, the partner's webhook
-    # endpoints (none here, so no delivery rows). No re-reads.
-    with django_assert_max_num_queries(11):
+    # endpoints (none here, so no delivery rows); then the report log's INSERT. No re-reads.
+    with django_assert_max_num_queries(12):
         response = _post(store_client, transaction_payload(shop))
 
     assert response.status_code == 201

@@ -248,7 +248,7 @@ def test_a_browser_without_javascript_reports_through_the_pixel(browser, journey
     assert pixel_load.value.headers["content-type"] == "image/gif"
     conversion = Conversion.objects.get(order_number="100235")
     assert (conversion.source, conversion.order_sum, conversion.commission) == (
-        "script",
+        "pixel",
         12500,
         800,
     )

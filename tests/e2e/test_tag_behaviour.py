@@ -27,7 +27,11 @@ def store(store_site):
 def _console(page) -> tuple[list[str], list[str]]:
     warnings: list[str] = []
     errors: list[str] = []
-    page.on("console", lambda message: warnings.append(message.text))
+    # The tag's own lines only: the browser's own (a missing favicon's 404) come and go.
+    page.on(
+        "console",
+        lambda message: message.text.startswith("retrack:") and warnings.append(message.text),
+    )
     page.on("pageerror", lambda error: errors.append(str(error)))
     return warnings, errors
 

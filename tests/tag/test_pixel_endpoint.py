@@ -44,7 +44,7 @@ def test_it_records_a_transaction_from_the_pixel(client, shop):
     # then the sums, given as text, are stored as integers; no lines, so the order's event
     _assert_gif(response)
     conversion = Conversion.objects.get()
-    assert conversion.source == "script"
+    assert conversion.source == "pixel"  # contract section 4: the channel that first reported it
     assert (conversion.order_number, conversion.order_sum, conversion.vat_sum) == (
         "100234",
         25000,

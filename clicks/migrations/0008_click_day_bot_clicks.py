@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("clicks", "0006_prefix_search_on_refs"),
+        ("clicks", "0007_prefix_search_on_refs"),
     ]
 
     operations = [

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("clicks", "0005_click_day_rollup"),
+        ("clicks", "0006_click_test"),
     ]
 
     operations = [

@@ -8,7 +8,11 @@ Everything between the WSGI server and the click's row is in this module:
   answer it does what Django's handler would: the request signals (which recycle database
   connections), the security middleware's headers and a logged 500 for a bug. Every other
   path, a host that ALLOWED_HOSTS does not list and a plain-HTTP click under
-  SECURE_SSL_REDIRECT go to Django's own handler, which answers them as usual.
+  SECURE_SSL_REDIRECT go to Django's own handler, which answers them as usual. `ROUTES`
+  adds the probes of load balancers and monitoring (/healthz, /readyz, /metrics), answered
+  the same way so that they stay cheap and answer even when a middleware's query would
+  fail, on plain HTTP and for any host, as load balancers probe. Every answer carries a
+  request id (`X-Request-ID`) and is timed for /metrics; the link's is counted by outcome.
 - `answer_tracking_link` reads the request's WSGI environ and answers status, headers and
   body, calling `clicks.services.record_click`, which decides. The URLconf's view
   (`clicks.views.track_click`) serves the same answer for `runserver` and test servers.
@@ -21,6 +25,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from http import HTTPStatus
+from time import perf_counter
 from typing import Any
 
 import psycopg
@@ -40,8 +45,17 @@ from django.template.loader import render_to_string
 # modules import each other as modules, so either may be imported first.
 from clicks import services
 from clicks.models import URL_MAX_LENGTH, USER_AGENT_MAX_LENGTH, Click
+from retrack.health import answer_health, answer_readiness
+from retrack.lib.answers import Answer
 from retrack.lib.geoip import visitor_country
+from retrack.lib.request_ids import (
+    REQUEST_ID_HEADER,
+    bind_request_id,
+    request_id_from,
+    unbind_request_id,
+)
 from retrack.lib.visitors import client_ip, header_text, is_bot_agent
+from retrack.metrics import answer_metrics, count_click, observe_request
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +88,8 @@ class LinkAnswer:
     status: int
     headers: list[tuple[str, str]]
     body: bytes = b""
+    # A redirected click stored as a bot's, for the router's metrics.
+    is_bot: bool = False
 
 
 _SERVER_ERROR = LinkAnswer(
@@ -83,35 +99,65 @@ _SERVER_ERROR = LinkAnswer(
 )
 
 
+@dataclass(frozen=True)
+class Route:
+    """A path the router answers itself."""
+
+    # Names the route in logs and metrics.
+    endpoint: str
+    answer: Callable[[dict[str, Any]], Answer | LinkAnswer]
+    # The probes answer any host, on plain HTTP too; the link goes through both checks.
+    is_probe: bool = False
+    # The request signals recycle database connections; only routes that query need them.
+    uses_database: bool = True
+    # Counts the answer in the route's own metric, beside the latency every route records.
+    count: Callable[[Any], None] | None = None
+
+
+def _count_click(answer: LinkAnswer) -> None:
+    count_click(answer.status, answer.is_bot)
+
+
 class TrackingLinkRouter:
-    """Answers the tracking link itself and sends every other request to `default`."""
+    """Answers the paths of `ROUTES` itself and sends every other request to `default`."""
 
     def __init__(self, default: WSGIHandler) -> None:
         self.default = default
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
-        if (
-            environ.get("PATH_INFO") != TRACKING_LINK_PATH
-            or not _host_is_allowed(environ)
-            or _needs_https_redirect(environ)
+        route = ROUTES.get(environ.get("PATH_INFO", ""))
+        if route is None or (
+            not route.is_probe and (not _host_is_allowed(environ) or _needs_https_redirect(environ))
         ):
             return self.default(environ, start_response)
-        # What Django's handler sends around every request: among others, closing
-        # connections that failed or outlived CONN_MAX_AGE.
-        signals.request_started.send(sender=self.__class__, environ=environ)
+        started = perf_counter()
+        request_id = request_id_from(environ.get("HTTP_X_REQUEST_ID"))
+        token = bind_request_id(request_id)
+        if route.uses_database:
+            # What Django's handler sends around every request: among others, closing
+            # connections that failed or outlived CONN_MAX_AGE.
+            signals.request_started.send(sender=self.__class__, environ=environ)
         try:
-            answer = answer_tracking_link(environ)
+            answer = route.answer(environ)
         except Exception:
-            logger.exception("The tracking link failed: %s", environ.get("QUERY_STRING", ""))
+            logger.exception(
+                "The %s route failed: %s", route.endpoint, environ.get("QUERY_STRING", "")
+            )
             answer = _SERVER_ERROR
         finally:
-            signals.request_finished.send(sender=self.__class__)
+            if route.uses_database:
+                signals.request_finished.send(sender=self.__class__)
+            unbind_request_id(token)
         status = HTTPStatus(answer.status)
         headers = [
             *answer.headers,
             *security_headers(environ),
+            (REQUEST_ID_HEADER, request_id),
             ("Content-Length", str(len(answer.body))),
         ]
+        if route.count is not None:
+            route.count(answer)
+        observe_request(route.endpoint, answer.status, perf_counter() - started)
         start_response(f"{status.value} {status.phrase}", headers)
         return [answer.body]
 
@@ -129,8 +175,9 @@ def answer_tracking_link(environ: Mapping[str, Any]) -> LinkAnswer:
         return _page(
             "clicks/bad_request.html", 400, {"message": "This link is not a tracking link."}
         )
+    visitor = visitor_from_environ(environ)
     try:
-        redirect = services.record_click(parameters, visitor_from_environ(environ))
+        redirect = services.record_click(parameters, visitor)
     except services.ClickRefused as refusal:
         return _page(
             _REFUSAL_TEMPLATES[refusal.status],
@@ -151,7 +198,17 @@ def answer_tracking_link(environ: Mapping[str, Any]) -> LinkAnswer:
             {"retry_url": _retry_url(environ)},
             headers=[("Retry-After", str(RETRY_AFTER_SECONDS))],
         )
-    return LinkAnswer(302, [("Location", redirect.location), ("Cache-Control", "no-store")])
+    return LinkAnswer(
+        302, [("Location", redirect.location), ("Cache-Control", "no-store")], is_bot=visitor.is_bot
+    )
+
+
+ROUTES: dict[str, Route] = {
+    TRACKING_LINK_PATH: Route("tracking_link", answer_tracking_link, count=_count_click),
+    "/healthz": Route("healthz", answer_health, is_probe=True, uses_database=False),
+    "/readyz": Route("readyz", answer_readiness, is_probe=True),
+    "/metrics": Route("metrics", answer_metrics, is_probe=True, uses_database=False),
+}
 
 
 def visitor_from_environ(environ: Mapping[str, Any]) -> "services.Visitor":

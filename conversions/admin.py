@@ -22,6 +22,8 @@ from conversions.selectors import auto_approve_at
 from conversions.services import ConversionRefused, approve_conversion, reject_conversion
 from retrack.admin.filters import CreatedDateFilter
 from retrack.admin.pages import CappedCountPaginator, fieldset_fields, newest_first_ordering
+from retrack.audit.models import AuditAction
+from retrack.audit.services import operator_actor, record_audit_event
 from retrack.lib.money import format_money
 from retrack.lib.uuids import parse_uuid
 from stores.models import EventKind, Program
@@ -418,7 +420,7 @@ class ConversionAdmin(admin.ModelAdmin):
 
     @admin.action(permissions=["view"], description="Export the selected conversions as CSV")
     def export_csv(self, request, queryset):
-        return _csv_response(queryset)
+        return _csv_response(request, queryset, {"selected": queryset.count()})
 
     def export_view(self, request):
         """The changelist's current filters and search, exported as CSV."""
@@ -429,7 +431,7 @@ class ConversionAdmin(admin.ModelAdmin):
         except IncorrectLookupParameters:
             messages.error(request, "The list's filters are not valid; nothing was exported.")
             return HttpResponseRedirect(reverse("admin:conversions_conversion_changelist"))
-        return _csv_response(changelist.queryset)
+        return _csv_response(request, changelist.queryset, {"query": request.GET.urlencode()})
 
     def overview_view(self, request):
         """Clicks and conversions per program and per day, with a chart."""
@@ -503,8 +505,15 @@ def breakdown_rows(breakdown: list, currency: str) -> list[str]:
     return rows
 
 
-def _csv_response(queryset) -> StreamingHttpResponse:
+def _csv_response(request, queryset, scope: dict) -> StreamingHttpResponse:
+    """The conversions as a streamed CSV file; the export is recorded in the audit first."""
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    record_audit_event(
+        AuditAction.CSV_EXPORTED,
+        actor=operator_actor(request.user),
+        target="conversions",
+        details={**scope, "file": f"conversions-{stamp}.csv"},
+    )
     response = StreamingHttpResponse(
         csv_lines(conversion_csv_rows(queryset)), content_type="text/csv; charset=utf-8"
     )

@@ -7,6 +7,7 @@ from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
 
 from partners.models import Admission, Partner, PartnerToken, WebhookDelivery, WebhookEndpoint
 from partners.services import issue_partner_token, revoke_partner_token
@@ -44,7 +45,7 @@ class PartnerTokenInline(TokenInline):
 
 
 @admin.register(Partner)
-class PartnerAdmin(admin.ModelAdmin):
+class PartnerAdmin(SimpleHistoryAdmin):
     list_display = ["name", "uuid", "created_at"]
     search_fields = ["^name", "=uuid"]
     readonly_fields = ["uuid", "created_at", "issue_token_link"]
@@ -60,7 +61,7 @@ class PartnerAdmin(admin.ModelAdmin):
 
 
 @admin.register(Admission)
-class AdmissionAdmin(admin.ModelAdmin):
+class AdmissionAdmin(SimpleHistoryAdmin):
     list_display = ["partner", "program", "created_at"]
     list_filter = ["partner", "program"]
     list_select_related = ["partner", "program"]

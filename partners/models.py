@@ -2,6 +2,7 @@ import uuid
 
 from django.db import models
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from retrack.lib.tokens import ApiTokenBase
 from stores.models import Program
@@ -13,6 +14,8 @@ class Partner(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=200, unique=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Every change, old and new values, with who made it (retrack/audit/models.py).
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
@@ -27,6 +30,8 @@ class Admission(models.Model):
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="admissions")
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="admissions")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Every change, old and new values, with who made it (retrack/audit/models.py).
+    history = HistoricalRecords()
 
     class Meta:
         constraints = [
@@ -41,6 +46,8 @@ class PartnerToken(ApiTokenBase):
     """A bearer token for the partner API; it reaches only its own partner's data."""
 
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="tokens")
+    # Issued and renamed, with who did it; never the secret's hash.
+    history = HistoricalRecords(excluded_fields=["key_hash", "last_used_at"])
     kind_prefix = "rtp_"
 
 

@@ -1,10 +1,10 @@
 """Writes to partners, their admissions and their API tokens."""
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from partners.models import Admission, Partner, PartnerToken
 from stores.models import Program
+from stores.services import revoke_api_token
 
 
 def issue_partner_token(partner: Partner, name: str = "") -> tuple[PartnerToken, str]:
@@ -15,10 +15,9 @@ def issue_partner_token(partner: Partner, name: str = "") -> tuple[PartnerToken,
     return token, secret
 
 
-def revoke_partner_token(token: PartnerToken) -> None:
-    PartnerToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
-        revoked_at=timezone.now()
-    )
+def revoke_partner_token(token: PartnerToken, *, actor: str = "system") -> bool:
+    """Revoke the token from now on; False when it already was (nothing is recorded then)."""
+    return revoke_api_token(token, owner=token.partner, actor=actor)
 
 
 def admit_partner(partner: Partner, program: Program) -> Admission:

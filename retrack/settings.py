@@ -4,6 +4,7 @@ Every Retrack-specific setting carries the `RETRACK_` prefix and is listed with 
 default in README.md and `.env.example`.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,9 +15,10 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.FileAwareEnv()
-# RETRACK_ENV_FILE names another file to read; set to empty, no file is read (the settings
-# tests use it so that a local .env cannot change what they check).
-_env_file = env.str("RETRACK_ENV_FILE", default=str(BASE_DIR / ".env"))
+# RETRACK_ENV_FILE names another file to read (or /dev/null); set to empty, no file is read:
+# the environment alone, as the settings tests and the tests that start Retrack in a
+# process of its own use it, so that a local .env cannot change what they check.
+_env_file = os.environ.get("RETRACK_ENV_FILE", str(BASE_DIR / ".env"))
 if _env_file:
     environ.FileAwareEnv.read_env(_env_file, overwrite=False)
 
@@ -53,6 +55,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "simple_history",
     "stores",
     "partners",
     "clicks",
@@ -60,9 +63,12 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "retrack.jobs",
+    "retrack.audit",
 ]
 
 MIDDLEWARE = [
+    "retrack.middleware.RequestIdMiddleware",
+    "retrack.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After WhiteNoise: static files need no policy of their own.
@@ -72,6 +78,8 @@ MIDDLEWARE = [
     "retrack.api.caching.NoStoreApiMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Names the operator in the history of what they change (django-simple-history).
+    "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it answers a locked-out login attempt.
@@ -221,6 +229,10 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# The history of stores, programs, events, partners, admissions and tokens is a record, not
+# an undo: reverting from it would skip the forms' validation.
+SIMPLE_HISTORY_REVERT_DISABLED = True
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["retrack.api.authentication.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -244,6 +256,8 @@ SPECTACULAR_SETTINGS = {
         "TransactionKindEnum": ["transaction"],
         "LeadKindEnum": ["lead"],
         "EventKindEnum": "stores.models.EventKind",
+        "ConversionSourceEnum": "conversions.models.ConversionSource",
+        "ReportSourceEnum": "conversions.models.ReportSource",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -258,11 +272,28 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
+# `plain` lines or `json` (one object per line, for a log shipper); both carry the
+# request id and never a token secret (retrack/lib/logs.py).
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}.")
+# Logs cut IP addresses as anonymize_clicks does, unless this allows them whole.
+RETRACK_LOG_FULL_IP_ADDRESSES = env.bool("RETRACK_LOG_FULL_IP_ADDRESSES", default=False)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {
+            "()": "retrack.lib.logs.PlainFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+            "full_ip_addresses": RETRACK_LOG_FULL_IP_ADDRESSES,
+        },
+        "json": {
+            "()": "retrack.lib.logs.JsonFormatter",
+            "full_ip_addresses": RETRACK_LOG_FULL_IP_ADDRESSES,
+        },
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
 
@@ -291,6 +322,21 @@ RETRACK_TAG_RATE_PER_IP = env.int("RETRACK_TAG_RATE_PER_IP", default=120)
 RETRACK_TAG_RATE_PER_CLICK = env.int("RETRACK_TAG_RATE_PER_CLICK", default=10)
 # How many days the report log (GET /api/v2/reports) keeps an entry.
 RETRACK_REPORT_LOG_DAYS = env.int("RETRACK_REPORT_LOG_DAYS", default=30)
+# The bearer token Prometheus sends to read /metrics; empty: /metrics answers 404.
+RETRACK_METRICS_TOKEN = env.str("RETRACK_METRICS_TOKEN", default="")
+
+# Error reports to Sentry or a compatible server; unset, nothing is initialised or sent.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from retrack.lib.error_reports import start_error_reports
+
+    start_error_reports(
+        SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default=""),
+        release=env.str("SENTRY_RELEASE", default=""),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+        full_ip_addresses=RETRACK_LOG_FULL_IP_ADDRESSES,
+    )
 
 # --- Jobs and webhooks (Celery) -----------------------------------------------------------
 

@@ -7,6 +7,7 @@ from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
 
 from clicks.selectors import tracking_link
 from clicks.services import make_test_click
@@ -48,7 +49,7 @@ class StoreTokenInline(TokenInline):
 
 
 @admin.register(Store)
-class StoreAdmin(admin.ModelAdmin):
+class StoreAdmin(SimpleHistoryAdmin):
     list_display = ["name", "uuid", "created_at"]
     search_fields = ["^name", "=uuid"]
     readonly_fields = ["uuid", "created_at", "issue_token_link", "add_program_link"]
@@ -99,7 +100,7 @@ class AdmissionInline(admin.TabularInline):
 
 
 @admin.register(Program)
-class ProgramAdmin(admin.ModelAdmin):
+class ProgramAdmin(SimpleHistoryAdmin):
     """One page to onboard a program: settings, events, admitted partners, links, snippets."""
 
     form = ProgramForm
@@ -172,7 +173,7 @@ class ProgramAdmin(admin.ModelAdmin):
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(SimpleHistoryAdmin):
     form = EventForm
     list_display = ["name", "program", "kind", "percent", "fixed_amount", "uuid"]
     list_filter = ["kind", "program"]

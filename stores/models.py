@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from retrack.lib.tokens import ApiTokenBase
 from stores.rules import event_problems, program_problems
@@ -20,6 +21,8 @@ class Store(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=200, unique=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Every change, old and new values, with who made it (retrack/audit/models.py).
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
@@ -70,6 +73,8 @@ class Program(models.Model):
         max_length=10, choices=ProgramStatus.choices, default=ProgramStatus.ACTIVE
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Every change, old and new values, with who made it (retrack/audit/models.py).
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
@@ -124,6 +129,8 @@ class Event(models.Model):
         blank=True,
         help_text="Commission in minor units, per lead or per unit of a product line.",
     )
+    # Every change, old and new values, with who made it (retrack/audit/models.py).
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["program", "name"]
@@ -165,4 +172,6 @@ class StoreToken(ApiTokenBase):
     """A bearer token for the store API; it reaches only its own store's programs."""
 
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="tokens")
+    # Issued and renamed, with who did it; never the secret's hash.
+    history = HistoricalRecords(excluded_fields=["key_hash", "last_used_at"])
     kind_prefix = "rts_"

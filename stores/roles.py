@@ -8,7 +8,8 @@ Django's model permissions carry every right of the back office, so no custom pe
 - issue a store or partner API token: `stores.add_storetoken`, `partners.add_partnertoken`;
   revoke one: `stores.change_storetoken`, `partners.change_partnertoken`
 - onboard (programs, events, admissions): add/change on those models
-- look at lists and pages, export conversions as CSV, the overview: the `view_` permissions
+- look at lists and pages, export conversions as CSV, the overview, the audit and each
+  object's history: the `view_` permissions
 """
 
 from django.contrib.auth.models import Group, Permission
@@ -16,7 +17,7 @@ from django.contrib.auth.models import Group, Permission
 OPERATOR_GROUP = "Operator"
 SUPPORT_GROUP = "Support"
 
-_APPS = ["stores", "partners", "clicks", "conversions", "jobs"]
+_APPS = ["stores", "partners", "clicks", "conversions", "jobs", "audit"]
 
 
 def ensure_roles() -> tuple[Group, Group]:

@@ -5,7 +5,7 @@ from django.http import HttpResponse
 from django.test.client import Client, ClientHandler
 from rest_framework.test import APIClient
 
-from clicks.fast_path import TRACKING_LINK_PATH
+from clicks.fast_path import ROUTES
 from clicks.selectors import forget_click_routes
 from retrack.wsgi import application
 from tests.shop import Shop, create_shop
@@ -42,15 +42,15 @@ def pytest_collection_modifyitems(config, items):
 
 
 class ProductionRoutingHandler(ClientHandler):
-    """Django's test handler, except that the tracking link takes gunicorn's way in.
+    """Django's test handler, except that the router's paths take gunicorn's way in.
 
-    `retrack.wsgi.application` answers the tracking link before Django's handler, so the
-    test client sends that path through it too: the tests see exactly what a shopper's
-    browser gets from production, headers included.
+    `retrack.wsgi.application` answers the tracking link and the probes before Django's
+    handler, so the test client sends those paths through it too: the tests see exactly
+    what a shopper's browser (or a load balancer) gets from production, headers included.
     """
 
     def __call__(self, environ):
-        if environ.get("PATH_INFO") != TRACKING_LINK_PATH:
+        if environ.get("PATH_INFO") not in ROUTES:
             return super().__call__(environ)
         status, headers, body = serve(application, environ)
         response = HttpResponse(body, status=int(status.split()[0]))

@@ -33,6 +33,7 @@ from retrack.api.errors import ApiError, default_code
 from retrack.api.parsers import JSONParser
 from retrack.api.views import ApiView
 from retrack.lib.uuids import parse_uuid
+from retrack.metrics import count_report
 from stores.models import EventKind, Store
 
 
@@ -99,6 +100,11 @@ class StoreApiView(ApiView):
             raise ApiError("not_found", "No such conversion.", status.HTTP_404_NOT_FOUND)
         return Response({"data": conversion_document(found[0])})
 
+    def finalize_response(self, request: Request, response: Response, *args, **kwargs):
+        if request.method == "POST":
+            count_report("api", _report_outcome(response))
+        return super().finalize_response(request, response, *args, **kwargs)
+
     def log(self, request: Request, verdict: ReportVerdict, sent: Any) -> None:
         """Log the report in the store's report log: its body only, never a header."""
         log_report(
@@ -158,6 +164,16 @@ def _raw_body(request: Request) -> bytes:
         return request._request.body
     except (RequestDataTooBig, RawPostDataException):
         return b""
+
+
+def _report_outcome(response: Response) -> str:
+    """`created`, `replayed` (the same report again), or the refusal's error code."""
+    if response.status_code == status.HTTP_201_CREATED:
+        return "created"
+    if response.status_code == status.HTTP_200_OK:
+        return "replayed"
+    error = response.data.get("error") if isinstance(response.data, dict) else None
+    return error.get("code", "error") if isinstance(error, dict) else "error"
 
 
 def _uuid_or_nothing(text: str) -> list[UUID]:

@@ -1,5 +1,6 @@
 """A conversion's history and its partner's feed: every change ends in `record_change`."""
 
+from functools import partial
 from typing import Any
 
 from django.db import connection, transaction
@@ -8,6 +9,7 @@ from django.utils import timezone
 from conversions.models import ChangeAction, ChangeCounter, Conversion, ConversionChange
 from conversions.selectors import change_type, conversion_document, conversions_with_relations
 from partners.webhooks.services import record_conversion_change_deliveries
+from retrack.metrics import count_conversion
 
 # An upsert, so that a counter row lost to `manage.py flush` (or a test's) is remade.
 _NEXT_SEQUENCE_SQL = (
@@ -61,6 +63,9 @@ def record_change(
     snapshot = dict(document)
     snapshot["change"] = next_change_sequence()
     snapshot["change_type"] = change_type(action)
+    if action != ChangeAction.AMENDED:
+        # Counted once committed: a rolled-back change entered no status.
+        transaction.on_commit(partial(count_conversion, snapshot["status"]))
     # The change holds the freshly read conversion, relations loaded, for callers to answer.
     change = ConversionChange.objects.create(
         conversion=fresh,

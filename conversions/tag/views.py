@@ -35,6 +35,7 @@ from conversions.tag.parsing import (
 from conversions.tag.services import record_tag_report
 from conversions.tag.throttling import THROTTLE_WINDOW_SECONDS, click_over_limit, ip_over_limit
 from retrack.lib.visitors import client_ip
+from retrack.metrics import count_report
 
 logger = logging.getLogger("retrack.tag")
 
@@ -93,6 +94,7 @@ def _accept_report(
     if ip_over_limit(address):
         # Not logged: a flood from one address must not fill the log either.
         logger.info("throttled: too many reports from one address")
+        count_report("tag", "throttled")
         return THROTTLED
     report = None
     try:
@@ -112,6 +114,7 @@ def _accept_report(
         logger.info("refused: %s %s: %r", source, verdict.code, verdict.message)
     else:
         logger.info("recorded %s %s: %s", source, verdict.outcome, verdict.conversion.uuid)
+    count_report("tag", _counted_outcome(verdict))
     log_report(
         verdict,
         source=source,
@@ -121,6 +124,13 @@ def _accept_report(
         sent=report.payload if report else None,
     )
     return verdict
+
+
+def _counted_outcome(verdict: ReportVerdict) -> str:
+    """The metrics' outcome of a browser report: `recorded`, `throttled` or `refused`."""
+    if verdict.outcome != ReportOutcome.REFUSED:
+        return "recorded"
+    return "throttled" if verdict.code == THROTTLED.code else "refused"
 
 
 def debug_verdict(verdict: ReportVerdict) -> dict:

@@ -23,6 +23,7 @@ from partners.webhooks.events import WebhookEvent, conversion_change_event
 from partners.webhooks.sending import AttemptResult, post_webhook
 from retrack.lib.public_addresses import UnsafeUrl, resolve_webhook_url
 from retrack.lib.webhook_signing import new_webhook_secret, sign_webhook
+from retrack.metrics import count_webhook_delivery
 
 logger = logging.getLogger(__name__)
 
@@ -164,8 +165,10 @@ def attempt_webhook_delivery(delivery_pk: int) -> str:
     result = _send(delivery)
     if result.delivered:
         _record_delivered(delivery, result)
+        count_webhook_delivery("delivered")
         return "delivered"
     _record_failed_attempt(delivery, result)
+    count_webhook_delivery("retrying" if retry_delay(delivery.attempts) else "failed")
     return f"failed: {result.note}"
 
 

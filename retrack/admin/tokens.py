@@ -11,6 +11,9 @@ from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
+
+from retrack.audit.services import operator_actor
 
 
 class RevokedFilter(admin.SimpleListFilter):
@@ -32,7 +35,7 @@ class IssueTokenForm(forms.Form):
     )
 
 
-class TokenAdmin(admin.ModelAdmin):
+class TokenAdmin(SimpleHistoryAdmin):
     """API tokens: issued through the owner's service, the secret shown once, then revoked.
 
     Subclasses set `owner_field` and, as static methods, `issue` (the owner's service that
@@ -73,7 +76,7 @@ class TokenAdmin(admin.ModelAdmin):
     def revoke_tokens(self, request, queryset) -> None:
         active = list(queryset.filter(revoked_at__isnull=True))
         for token in active:
-            self.revoke(token)
+            self.revoke(token, actor=operator_actor(request.user))
         self.message_user(
             request,
             f"Revoked {len(active)} token(s); {queryset.count() - len(active)} already revoked.",

@@ -16,7 +16,7 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-APPS = ["stores", "partners", "clicks", "conversions", "jobs"]
+APPS = ["stores", "partners", "clicks", "conversions", "jobs", "audit"]
 
 
 def test_operators_get_every_permission_of_the_apps_and_support_only_view():

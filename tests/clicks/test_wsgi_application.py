@@ -99,7 +99,7 @@ def test_a_failure_in_the_tracking_link_answers_a_logged_500_and_stores_nothing(
     assert status == "500 Internal Server Error"
     assert headers["Cache-Control"] == "no-store"
     assert body == b"Retrack could not answer this link; the error has been logged.\n"
-    assert "The tracking link failed" in caplog.text
+    assert "The tracking_link route failed" in caplog.text
     assert Click.objects.count() == 0
 
 

@@ -2,6 +2,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from partners.models import Partner
 from partners.services import issue_partner_token
+from retrack.audit.models import AuditAction
+from retrack.audit.services import command_actor, record_audit_event
 from stores.models import Store
 from stores.services import issue_store_token
 
@@ -26,5 +28,11 @@ class Command(BaseCommand):
             if owner is None:
                 raise CommandError(f"No partner is named {partner!r}.")
             token, secret = issue_partner_token(owner, name=name)
+        record_audit_event(
+            AuditAction.TOKEN_ISSUED_BY_COMMAND,
+            actor=command_actor("create_token"),
+            target=f"{token.prefix}… ({owner})",
+            details={"kind": "store" if store is not None else "partner", "name": name},
+        )
         self.stderr.write(f"Token {token.prefix}… for {owner}. It is shown once; keep it safe:")
         self.stdout.write(secret)

@@ -3,6 +3,8 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
+from retrack.audit.models import AuditAction
+from retrack.audit.services import command_actor, record_audit_event
 from stores.onboarding import OnboardingError, onboard
 
 
@@ -34,4 +36,24 @@ class Command(BaseCommand):
             raise CommandError(
                 "The document was refused; nothing was written:\n- " + "\n- ".join(error.problems)
             ) from error
+        record_audit_event(
+            AuditAction.ONBOARD_RUN,
+            actor=command_actor("onboard"),
+            target=file,
+            details=_summary(result, issue_tokens),
+        )
         self.stdout.write(json.dumps(result, indent=2, ensure_ascii=False))
+
+
+def _summary(result: dict, issue_tokens: bool) -> dict:
+    """What the run created or updated, by name: never the tokens it printed."""
+    return {
+        "stores": [store["name"] for store in result.get("stores", [])],
+        "programs": [
+            program["name"]
+            for store in result.get("stores", [])
+            for program in store.get("programs", [])
+        ],
+        "partners": [partner["name"] for partner in result.get("partners", [])],
+        "issued_tokens": issue_tokens,
+    }

@@ -1,0 +1,76 @@
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from retrack.wsgi import application
+from tests.wsgi import serve
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def call(
+    path: str, method: str = "GET", wsgi=application, **extra: str
+) -> tuple[int, dict[str, str], bytes]:
+    """`path` answered by the WSGI application as gunicorn calls it: status, headers, body."""
+    environ = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "HTTP_HOST": "testserver",
+        "REMOTE_ADDR": "192.0.2.7",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(b""),
+        "wsgi.errors": io.StringIO(),
+        **extra,
+    }
+    status, headers, body = serve(wsgi, environ)
+    return int(status.split()[0]), dict(headers), body
+
+
+def clean_environment(**environment: str) -> dict[str, str]:
+    """This process's environment without Retrack's settings, plus `environment`.
+
+    Neither variables a developer has set nor the repository's .env (RETRACK_ENV_FILE)
+    leak in: every setting the process depends on is given.
+    """
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(
+            ("RETRACK_", "SENTRY_", "DJANGO_", "PROMETHEUS_", "LOG_", "GUNICORN_", "SECURE_")
+        )
+        and key
+        not in {
+            "DATABASE_URL",
+            "DEBUG",
+            "SECRET_KEY",
+            "ALLOWED_HOSTS",
+            "CACHE_URL",
+            "WEB_CONCURRENCY",
+            "CSRF_TRUSTED_ORIGINS",
+            "SESSION_COOKIE_SECURE",
+            "CSRF_COOKIE_SECURE",
+        }
+    }
+    env["RETRACK_ENV_FILE"] = os.devnull
+    env.update(environment)
+    return env
+
+
+def run_python(code: str, **environment: str) -> subprocess.CompletedProcess:
+    """`code` run by a fresh interpreter with the test settings and only `environment` added."""
+    env = clean_environment(**environment)
+    env.setdefault("DJANGO_SETTINGS_MODULE", "retrack.settings_test")
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+
+
+def json_body(body: bytes) -> Any:
+    return json.loads(body.decode())

@@ -4,6 +4,7 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from retrack.audit.services import history_user
 from retrack.lib.tokens import ApiTokenBase
 from stores.models import Program
 
@@ -15,7 +16,7 @@ class Partner(models.Model):
     name = models.CharField(max_length=200, unique=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     # Every change, old and new values, with who made it (retrack/audit/models.py).
-    history = HistoricalRecords()
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         ordering = ["name"]
@@ -31,7 +32,7 @@ class Admission(models.Model):
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="admissions")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     # Every change, old and new values, with who made it (retrack/audit/models.py).
-    history = HistoricalRecords()
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         constraints = [
@@ -47,7 +48,7 @@ class PartnerToken(ApiTokenBase):
 
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="tokens")
     # Issued and renamed, with who did it; never the secret's hash.
-    history = HistoricalRecords(excluded_fields=["key_hash", "last_used_at"])
+    history = HistoricalRecords(excluded_fields=["key_hash", "last_used_at"], get_user=history_user)
     kind_prefix = "rtp_"
 
 

@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from retrack.audit.services import history_user
 from retrack.lib.tokens import ApiTokenBase
 from stores.rules import event_problems, program_problems
 
@@ -22,7 +23,7 @@ class Store(models.Model):
     name = models.CharField(max_length=200, unique=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     # Every change, old and new values, with who made it (retrack/audit/models.py).
-    history = HistoricalRecords()
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         ordering = ["name"]
@@ -74,7 +75,7 @@ class Program(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     # Every change, old and new values, with who made it (retrack/audit/models.py).
-    history = HistoricalRecords()
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         ordering = ["name"]
@@ -130,7 +131,7 @@ class Event(models.Model):
         help_text="Commission in minor units, per lead or per unit of a product line.",
     )
     # Every change, old and new values, with who made it (retrack/audit/models.py).
-    history = HistoricalRecords()
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         ordering = ["program", "name"]
@@ -173,5 +174,5 @@ class StoreToken(ApiTokenBase):
 
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="tokens")
     # Issued and renamed, with who did it; never the secret's hash.
-    history = HistoricalRecords(excluded_fields=["key_hash", "last_used_at"])
+    history = HistoricalRecords(excluded_fields=["key_hash", "last_used_at"], get_user=history_user)
     kind_prefix = "rts_"

@@ -3,6 +3,8 @@
 import getpass
 from typing import Any
 
+from django.contrib.auth.base_user import AbstractBaseUser
+
 from retrack.audit.models import AuditAction, AuditEvent
 
 
@@ -27,3 +29,14 @@ def command_actor(command: str) -> str:
     except (KeyError, OSError):
         system_user = "unknown"
     return f"command:{command} ({system_user})"
+
+
+def history_user(request: Any = None, **kwargs: Any) -> Any:
+    """The operator behind a change, for django-simple-history; None for any other caller.
+
+    The history middleware keeps the request, and on an API call DRF has set its user to the
+    calling store or partner (an `ApiClient`), which a historical row can't point to: such
+    changes, like those of commands and jobs, are recorded without an operator.
+    """
+    user = getattr(request, "user", None)
+    return user if isinstance(user, AbstractBaseUser) else None

@@ -4,6 +4,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# seed_demo prints links with them (RETRACK_PUBLIC_URL follows HOST and PORT when unset).
+export HOST PORT
 
 .PHONY: run test install lint format check-migrations browser optional-browser bench-clicks bench-conversions bench-feed bench-webhooks clean
 

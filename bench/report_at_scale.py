@@ -97,6 +97,30 @@ def overview() -> None:
     )
 
 
+def dashboard() -> None:
+    """The dashboard (the admin's home): a period against the one before, both read from
+    ClickDay once the beat job has rolled their days up (then only today is counted live)."""
+    from conversions.dashboard import operator_dashboard
+
+    end = timezone.now().date()
+    began = time.perf_counter()
+    rolled = roll_up_click_days()
+    print(f"== roll_up_clicks over {rolled} days: {time.perf_counter() - began:.1f} s")
+    for days in (7, 30, 90):
+        first = end - timedelta(days=days - 1)
+        timings = []
+        for _ in range(RUNS):
+            began = time.perf_counter()
+            board = operator_dashboard(first, end)
+            timings.append(time.perf_counter() - began)
+        figures = board.total.current
+        print(
+            f"== dashboard, last {days} days ({figures.clicks} counted clicks, "
+            f"{figures.conversions} conversions; {days * 2} days read): "
+            + ", ".join(f"{seconds * 1000:.0f} ms" for seconds in timings)
+        )
+
+
 def partner_stats(rolled_up: bool) -> None:
     """The partner stats of the last 30 days: from the clicks' index, or after the rollup."""
     ClickDay.objects.all().delete()
@@ -140,5 +164,7 @@ def partner_stats(rolled_up: bool) -> None:
 if __name__ == "__main__":
     if sys.argv[1:2] == ["partner-stats"]:
         partner_stats(rolled_up=sys.argv[2:] == ["rolled-up"])
+    elif sys.argv[1:2] == ["dashboard"]:
+        dashboard()
     else:
         overview()

@@ -62,6 +62,9 @@ PYTHONPATH=. .venv/bin/python bench/report_at_scale.py partner-stats
 echo "== partner stats, as shipped, once roll_up_clicks has run (finished days from ClickDay)"
 PYTHONPATH=. .venv/bin/python bench/report_at_scale.py partner-stats rolled-up
 
+echo "== the dashboard (admin home), with the finished days rolled up"
+PYTHONPATH=. .venv/bin/python bench/report_at_scale.py dashboard
+
 echo "== partner stats, baseline: the plain (partner_id, created_at) index it replaced"
 "${PSQL[@]}" -d "${DB}" -c "DROP INDEX click_partner_created_cover" \
     -c "CREATE INDEX click_partner_created ON clicks_click (partner_id, created_at)" \

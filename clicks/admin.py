@@ -1,6 +1,6 @@
 """Clicks in the back office: read-only, and fast on a table of hundreds of millions of rows.
 
-Every way in is index-backed: search is an exact match on the primary key or on `ref`,
+Every way in is index-backed: search is an exact match on the primary key or a prefix of `ref`,
 the date filter is a range on the UUIDv7 primary key, program and partner filters (with
 their ordering) use the (program|partner, created_at) indexes, and the row count stops
 at a cap instead of counting the table.
@@ -26,7 +26,7 @@ class ClickAdmin(admin.ModelAdmin):
     list_select_related = ["partner", "program"]
     # Shows the search box; the exact, index-backed search is get_search_results.
     search_fields = ["uuid", "ref"]
-    search_help_text = "An exact click UUID or an exact ref (the partner's own reference)."
+    search_help_text = "A click UUID, or a ref (the partner's own reference) or its beginning."
     paginator = CappedCountPaginator
     show_full_result_count = False
     show_facets = ShowFacets.NEVER
@@ -59,7 +59,8 @@ class ClickAdmin(admin.ModelAdmin):
         term = search_term.strip()
         if not term:
             return queryset, False
-        matches = Q(ref=term)
+        # A prefix of the ref, case as sent: LIKE 'term%' on the click_ref index.
+        matches = Q(ref__startswith=term)
         if (click_uuid := parse_uuid(term)) is not None:
             matches |= Q(pk=click_uuid)
         return queryset.filter(matches), False

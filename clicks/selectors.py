@@ -1,17 +1,19 @@
 """Reads of clicks: the tracking link, the click path's cached route, and click counts."""
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 from urllib.parse import quote
 from uuid import UUID
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncDate
 from django.urls import reverse
 
-from clicks.models import Click, ClickRollup
+from clicks.models import Click, ClickDay, ClickRollup
 from partners.models import Admission, Partner
 from retrack.lib.timed_cache import MISSING, TimedCache
+from retrack.lib.uuids import created_between
 from stores.models import Program
 
 # Per worker process. Unknown links are remembered too (as None), so that a stream of dead
@@ -73,9 +75,13 @@ def forget_click_routes() -> None:
     _routes.clear()
 
 
+# The clicks that count in reports: not HEAD requests, crawlers or link previews.
+COUNTED = Q(is_bot=False)
+
+
 def counted_clicks() -> QuerySet[Click]:
     """The clicks that count in reports: not HEAD requests, crawlers or link previews."""
-    return Click.objects.filter(is_bot=False)
+    return Click.objects.filter(COUNTED)
 
 
 def count_clicks(
@@ -100,3 +106,37 @@ def count_clicks(
 def rolled_up_through() -> date | None:
     """The last UTC day whose counted clicks are all in `ClickDay`; None before the first run."""
     return ClickRollup.objects.filter(pk=1).values_list("last_day", flat=True).first()
+
+
+def daily_click_rows(first: date, last: date, **scope) -> list[dict]:
+    """Clicks per (program, partner, UTC day) of the days `first`-`last`: rows of program_id,
+    partner_id, day, clicks (counted) and bot_clicks.
+
+    Days up to `ClickRollup.last_day` are read from `ClickDay` (at most programs × partners
+    × days rows); only the later ones (today, and any day before the roll-up's next run)
+    are counted from the clicks, through their UUIDv7 index. `scope` narrows both (e.g.
+    program_id=…).
+    """
+    rows: list[dict] = []
+    live_from = first
+    rolled_through = rolled_up_through()
+    if rolled_through is not None and rolled_through >= first:
+        rows.extend(
+            ClickDay.objects.filter(day__gte=first, day__lte=min(last, rolled_through), **scope)
+            .values("program_id", "partner_id", "day", "clicks", "bot_clicks")
+            .order_by()
+        )
+        live_from = rolled_through + timedelta(days=1)
+    if live_from <= last:
+        since = datetime.combine(live_from, time.min, tzinfo=UTC)
+        until = datetime.combine(last + timedelta(days=1), time.min, tzinfo=UTC)
+        rows.extend(
+            Click.objects.filter(created_between(since, until), **scope)
+            .annotate(day=TruncDate("created_at"))
+            .values("program_id", "partner_id", "day")
+            .annotate(
+                clicks=Count("uuid", filter=COUNTED), bot_clicks=Count("uuid", filter=~COUNTED)
+            )
+            .order_by()
+        )
+    return rows

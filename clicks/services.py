@@ -24,7 +24,7 @@ from clicks.models import (
     ClickDay,
     ClickRollup,
 )
-from clicks.selectors import ClickRoute, click_route, counted_clicks, rolled_up_through
+from clicks.selectors import COUNTED, ClickRoute, click_route, rolled_up_through
 from conversions.models import Claim, Conversion
 from partners.services import integration_test_partner
 from retrack.lib.database import once_more_on_a_fresh_connection
@@ -293,7 +293,8 @@ ROLLUP_MARGIN = timedelta(minutes=10)
 
 
 def roll_up_click_days(now: datetime | None = None) -> int:
-    """Count each finished UTC day's clicks (bots apart) per partner and program into ClickDay.
+    """Count each finished UTC day's clicks per partner and program into ClickDay (counted
+    clicks and bot clicks apart).
 
     Days are rolled in order after `ClickRollup.last_day` (from the first click's day on the
     first run), each in its own short transaction that writes the day's rows (an upsert, so
@@ -308,12 +309,11 @@ def roll_up_click_days(now: datetime | None = None) -> int:
         since = datetime.combine(day, datetime.min.time(), tzinfo=UTC)
         until = since + timedelta(days=1)
         counts = (
-            counted_clicks()
-            .filter(
-                created_between(since, until),
-            )
+            Click.objects.filter(created_between(since, until))
             .values("partner_id", "program_id")
-            .annotate(number=Count("*"))
+            .annotate(
+                clicks=Count("uuid", filter=COUNTED), bot_clicks=Count("uuid", filter=~COUNTED)
+            )
             .order_by()
         )
         rows = [
@@ -321,7 +321,8 @@ def roll_up_click_days(now: datetime | None = None) -> int:
                 partner_id=row["partner_id"],
                 program_id=row["program_id"],
                 day=day,
-                clicks=row["number"],
+                clicks=row["clicks"],
+                bot_clicks=row["bot_clicks"],
             )
             for row in counts
         ]
@@ -330,7 +331,7 @@ def roll_up_click_days(now: datetime | None = None) -> int:
                 rows,
                 update_conflicts=True,
                 unique_fields=["partner", "day", "program"],
-                update_fields=["clicks"],
+                update_fields=["clicks", "bot_clicks"],
             )
             ClickRollup.objects.update_or_create(pk=1, defaults={"last_day": day})
         rolled += 1

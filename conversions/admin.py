@@ -1,6 +1,7 @@
 """Conversions in the back office: inspect, approve or reject, export, and the overview."""
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters, ShowFacets
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
@@ -18,14 +19,14 @@ from conversions.admin_review import (
     has_open_flags,
     needing_review,
     open_flag_codes,
-    reason_page,
     with_open_flags,
 )
 from conversions.commission import FIXED_PER_CONVERSION, FIXED_PER_UNIT, PERCENT_OF_NET
 from conversions.exports import conversion_csv_rows, csv_lines
 from conversions.forms import RejectForm, ReportForm
 from conversions.models import Conversion, ConversionChange, ConversionForReview, ProductLine
-from conversions.reports import chart_bars, program_daily_report
+from conversions.reports import daily_charts, program_daily_report
+from conversions.selectors import auto_approve_at
 from conversions.services import ConversionRefused, approve_conversion, reject_conversion
 from retrack.admin.filters import CreatedDateFilter
 from retrack.admin.pages import CappedCountPaginator, fieldset_fields, newest_first_ordering
@@ -39,8 +40,6 @@ from stores.models import EventKind, Program
 MAX_DECISIONS_AT_ONCE = 1000
 # A ref shared by more clicks than this is not a question about one shopper.
 MAX_CLICKS_PER_REF_SEARCH = 10_000
-CHART_WIDTH = 900
-CHART_HEIGHT = 110
 
 
 class ConversionDateFilter(CreatedDateFilter):
@@ -116,15 +115,14 @@ class ConversionChangeInline(admin.TabularInline):
 class ConversionAdmin(admin.ModelAdmin):
     change_list_template = "admin/conversions/conversion/change_list.html"
     change_form_template = "admin/conversions/conversion/change_form.html"
+    # Two facts a cell where they belong together, the source left to its filter: the list
+    # fits a 1366 px screen beside the navigation and the filters.
     list_display = [
-        "key",
-        "kind",
+        "key_and_kind",
         "status",
-        "program",
-        "partner",
+        "program_and_partner",
         "order_sum_display",
         "commission_display",
-        "source",
         open_flag_codes,
         "age",
         "click_ref",
@@ -134,7 +132,8 @@ class ConversionAdmin(admin.ModelAdmin):
     # Shows the search box; the exact, index-backed search is get_search_results.
     search_fields = ["order_number", "reference", "uuid", "click__ref"]
     search_help_text = (
-        "An exact order number, lead reference, conversion UUID, click UUID or click ref."
+        "An order number, lead reference or click ref, or its beginning (case as stored); "
+        "a conversion UUID or click UUID."
     )
     paginator = CappedCountPaginator
     show_full_result_count = False
@@ -149,6 +148,7 @@ class ConversionAdmin(admin.ModelAdmin):
                     "uuid",
                     "kind",
                     "status",
+                    "auto_approval",
                     "status_reason",
                     "program",
                     "partner",
@@ -174,7 +174,18 @@ class ConversionAdmin(admin.ModelAdmin):
                 ]
             },
         ),
-        ("Click", {"fields": ["click_link", "click_ref", "click_created_at", "click_country"]}),
+        (
+            "Click",
+            {
+                "fields": [
+                    "click_link",
+                    "click_ref",
+                    "click_created_at",
+                    "click_country",
+                    "click_is_bot",
+                ]
+            },
+        ),
     ]
     # Everything shown is read-only: changes go through the approve and reject actions.
     readonly_fields = fieldset_fields(fieldsets)
@@ -199,18 +210,22 @@ class ConversionAdmin(admin.ModelAdmin):
         # Order numbers and references are indexed only together with the program (partial
         # unique indexes per kind), so the search names every program and the kind.
         program_ids = list(Program.objects.values_list("pk", flat=True))
-        matches = Q(kind=EventKind.TRANSACTION, program_id__in=program_ids, order_number=term)
-        matches |= Q(kind=EventKind.LEAD, program_id__in=program_ids, reference=term)
+        # A prefix (case as stored): LIKE 'term%', which those indexes' pattern operator
+        # class serves on PostgreSQL (see the models).
+        matches = Q(
+            kind=EventKind.TRANSACTION, program_id__in=program_ids, order_number__startswith=term
+        )
+        matches |= Q(kind=EventKind.LEAD, program_id__in=program_ids, reference__startswith=term)
         # A list of click UUIDs (not a subquery) lets the OR use the index on click_id.
         click_ids = list(
-            Click.objects.filter(ref=term).values_list("pk", flat=True)[
+            Click.objects.filter(ref__startswith=term).values_list("pk", flat=True)[
                 : MAX_CLICKS_PER_REF_SEARCH + 1
             ]
         )
         if len(click_ids) > MAX_CLICKS_PER_REF_SEARCH:
             messages.warning(
                 request,
-                f"More than {MAX_CLICKS_PER_REF_SEARCH} clicks have this ref; only the "
+                f"More than {MAX_CLICKS_PER_REF_SEARCH} clicks have a ref starting so; only the "
                 f"conversions of {MAX_CLICKS_PER_REF_SEARCH} of them are searched.",
             )
             click_ids = click_ids[:MAX_CLICKS_PER_REF_SEARCH]
@@ -225,6 +240,18 @@ class ConversionAdmin(admin.ModelAdmin):
         if conversion.kind == EventKind.TRANSACTION:
             return conversion.order_number
         return conversion.reference
+
+    @admin.display(description="order / reference")
+    def key_and_kind(self, conversion: Conversion) -> str:
+        return format_html(
+            '{}<div class="list-note">{}</div>', self.key(conversion), conversion.get_kind_display()
+        )
+
+    @admin.display(description="program / partner")
+    def program_and_partner(self, conversion: Conversion) -> str:
+        return format_html(
+            '{}<div class="list-note">{}</div>', conversion.program.name, conversion.partner.name
+        )
 
     @admin.display(description="order sum")
     def order_sum_display(self, conversion: Conversion) -> str:
@@ -255,6 +282,20 @@ class ConversionAdmin(admin.ModelAdmin):
     def click_created_at(self, conversion: Conversion) -> str:
         return formats.localize(timezone.template_localtime(conversion.click.created_at))
 
+    @admin.display(description="flagged as a bot", boolean=True)
+    def click_is_bot(self, conversion: Conversion) -> bool:
+        return conversion.click.is_bot
+
+    @admin.display(description="auto-approval")
+    def auto_approval(self, conversion: Conversion) -> str:
+        moment = auto_approve_at(conversion)
+        if moment is None:
+            return "— (decided)"
+        due = formats.localize(timezone.template_localtime(moment))
+        if moment <= timezone.now():
+            return f"due since {due}: the next run of the approval job approves it"
+        return f"{due} (in {timesince(timezone.now(), moment, depth=1)}), unless decided before"
+
     @admin.display(description="country")
     def click_country(self, conversion: Conversion) -> str:
         return conversion.click.country or "—"
@@ -279,7 +320,7 @@ class ConversionAdmin(admin.ModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         # Nothing on the page is edited in place: status changes go through the actions.
-        decisions = [("approve_conversions", "Approve"), ("reject_conversions", "Reject…")]
+        decisions = [("approve_conversions", "Approve…"), ("reject_conversions", "Reject…")]
         if has_open_flags(object_id):
             decisions = [("clear_conversion_flags", "Clear flags…"), decisions[1]]
         extra_context = {
@@ -290,6 +331,16 @@ class ConversionAdmin(admin.ModelAdmin):
             "show_save_and_add_another": False,
         }
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # Here the conversion is at hand with its click (get_queryset): no second query.
+        if obj is not None and obj.click.is_bot:
+            messages.warning(
+                request,
+                "This conversion's click was flagged as a bot (a crawler or link preview, by "
+                "its user agent). Check the order with the store before approving it.",
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def get_urls(self):
         return [
@@ -306,12 +357,15 @@ class ConversionAdmin(admin.ModelAdmin):
             *super().get_urls(),
         ]
 
-    @admin.action(permissions=["change"], description="Approve the selected pending conversions")
+    @admin.action(permissions=["change"], description="Approve the selected pending conversions…")
     def approve_conversions(self, request, queryset):
+        """Confirm on an intermediate page (approval is final), then approve."""
         if self._refuse_too_many(request, queryset):
             return None
-        self._decide_each(request, queryset, approve_conversion, "Approved")
-        return self._back_to(request, queryset)
+        if "apply" in request.POST:
+            self._decide_each(request, queryset, approve_conversion, "Approved")
+            return self._back_to(request, queryset)
+        return self._confirmation_page(request, queryset, "approve_conversions", form=None)
 
     @admin.action(permissions=["change"], description="Reject the selected pending conversions…")
     def reject_conversions(self, request, queryset):
@@ -323,17 +377,26 @@ class ConversionAdmin(admin.ModelAdmin):
             reason = form.cleaned_data["reason"]
             self._decide_each(request, queryset, reject_conversion, "Rejected", reason=reason)
             return self._back_to(request, queryset)
-        return reason_page(
-            self,
-            request,
-            queryset,
-            form,
-            action="reject_conversions",
-            title="Reject conversions",
-            intro="Reject {count} selected conversion{s}. Those still pending are rejected with "
-            "this reason, which the partner sees in its feed; the others are left as they are.",
-            submit_label="Reject",
-        )
+        return self._confirmation_page(request, queryset, "reject_conversions", form=form)
+
+    def _confirmation_page(self, request, queryset, action: str, form) -> TemplateResponse:
+        """The decision's intermediate page: what is selected, bot-flagged clicks first."""
+        verb = "Approve" if action == "approve_conversions" else "Reject"
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"{verb} conversions",
+            "verb": verb,
+            "action": action,
+            "form": form,
+            "conversions": queryset.select_related("program", "partner", "click")[:20],
+            "count": queryset.count(),
+            "from_bots": queryset.filter(click__is_bot=True).count(),
+            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+            "select_across": request.POST.get("select_across", "0"),
+            "return_to": request.POST.get("_return_to", ""),
+        }
+        return TemplateResponse(request, "admin/conversions/conversion/decide.html", context)
 
     def _refuse_too_many(self, request, queryset) -> bool:
         if queryset[: MAX_DECISIONS_AT_ONCE + 1].count() <= MAX_DECISIONS_AT_ONCE:
@@ -413,7 +476,7 @@ class ConversionAdmin(admin.ModelAdmin):
             report = program_daily_report(
                 programs, form.cleaned_data["start"], form.cleaned_data["end"]
             )
-            context.update(report=report, charts=_overview_charts(report))
+            context.update(report=report, charts=daily_charts(report.daily))
         return TemplateResponse(request, "admin/conversions/overview.html", context)
 
 
@@ -478,27 +541,6 @@ def _csv_response(request, queryset, scope: dict) -> StreamingHttpResponse:
     )
     response["Content-Disposition"] = f'attachment; filename="conversions-{stamp}.csv"'
     return response
-
-
-def _overview_charts(report) -> list[dict]:
-    charts = []
-    for title, values in [
-        ("Clicks per day (bots excluded)", [(d, f.clicks) for d, f in report.daily.items()]),
-        ("Conversions per day", [(d, f.conversions) for d, f in report.daily.items()]),
-    ]:
-        bars, top = chart_bars(values, width=CHART_WIDTH, height=CHART_HEIGHT)
-        step = max(1, len(bars) // 6)
-        charts.append(
-            {
-                "title": title,
-                "bars": bars,
-                "top": top,
-                "labels": [bar for index, bar in enumerate(bars) if index % step == 0],
-                "width": CHART_WIDTH,
-                "height": CHART_HEIGHT,
-            }
-        )
-    return charts
 
 
 @admin.register(ConversionForReview)

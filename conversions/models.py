@@ -69,16 +69,20 @@ class Conversion(models.Model):
 
     class Meta:
         constraints = [
+            # The pattern operator class lets the same unique indexes serve the back office's
+            # prefix search (LIKE 'term%') as well as equality on PostgreSQL.
             models.UniqueConstraint(
                 # A test order never blocks the real order with the same number.
                 fields=["program", "test", "order_number"],
                 condition=Q(kind=EventKind.TRANSACTION),
                 name="conversion_order_number_unique",
+                opclasses=["int8_ops", "bool_ops", "varchar_pattern_ops"],
             ),
             models.UniqueConstraint(
                 fields=["program", "test", "reference"],
                 condition=Q(kind=EventKind.LEAD),
                 name="conversion_reference_unique",
+                opclasses=["int8_ops", "bool_ops", "varchar_pattern_ops"],
             ),
             models.UniqueConstraint(
                 fields=["program", "idempotency_key"],

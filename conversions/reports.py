@@ -191,6 +191,35 @@ def chart_bars(
     return bars, top
 
 
+CHART_WIDTH = 900
+CHART_HEIGHT = 110
+
+
+def daily_charts(daily: dict[date, Figures]) -> list[dict]:
+    """The overview's and the dashboard's two bar charts: counted clicks and conversions a day.
+
+    Drawn server-side as SVG by templates/admin/conversions/daily_charts.html.
+    """
+    charts = []
+    for title, values in [
+        ("Clicks per day (bots excluded)", [(d, f.clicks) for d, f in daily.items()]),
+        ("Conversions per day", [(d, f.conversions) for d, f in daily.items()]),
+    ]:
+        bars, top = chart_bars(values, width=CHART_WIDTH, height=CHART_HEIGHT)
+        step = max(1, len(bars) // 6)
+        charts.append(
+            {
+                "title": title,
+                "bars": bars,
+                "top": top,
+                "labels": [bar for index, bar in enumerate(bars) if index % step == 0],
+                "width": CHART_WIDTH,
+                "height": CHART_HEIGHT,
+            }
+        )
+    return charts
+
+
 @dataclass(frozen=True)
 class PartnerDay:
     """One program's figures for one partner on one UTC day (the partner stats' row)."""

@@ -47,7 +47,7 @@ class PartnerTokenInline(TokenInline):
 @admin.register(Partner)
 class PartnerAdmin(SimpleHistoryAdmin):
     list_display = ["name", "uuid", "created_at"]
-    search_fields = ["name", "=uuid"]
+    search_fields = ["^name", "=uuid"]
     readonly_fields = ["uuid", "created_at", "issue_token_link"]
     inlines = [PartnerAdmissionInline, PartnerTokenInline]
 

@@ -15,11 +15,12 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.FileAwareEnv()
-# RETRACK_ENV_FILE names another file (or /dev/null: the environment alone, as the tests
-# that start Retrack in a process of its own do).
-environ.FileAwareEnv.read_env(
-    os.environ.get("RETRACK_ENV_FILE", BASE_DIR / ".env"), overwrite=False
-)
+# RETRACK_ENV_FILE names another file to read (or /dev/null); set to empty, no file is read:
+# the environment alone, as the settings tests and the tests that start Retrack in a
+# process of its own use it, so that a local .env cannot change what they check.
+_env_file = os.environ.get("RETRACK_ENV_FILE", str(BASE_DIR / ".env"))
+if _env_file:
+    environ.FileAwareEnv.read_env(_env_file, overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
 
@@ -300,7 +301,13 @@ LOGGING = {
 # --- Retrack's own settings -------------------------------------------------------------
 
 # Where Retrack is reached from the outside; used to print tracking links and snippets.
-RETRACK_PUBLIC_URL = env.str("RETRACK_PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Unset, the public URL is where `make run` serves: HOST (a bind-all address becomes
+# 127.0.0.1, which a browser can open) and PORT.
+_host = env.str("HOST", default="127.0.0.1")
+_host = "127.0.0.1" if _host in {"", "0.0.0.0", "::", "[::]"} else _host
+RETRACK_PUBLIC_URL = env.str(
+    "RETRACK_PUBLIC_URL", default=f"http://{_host}:{env.int('PORT', default=8000)}"
+).rstrip("/")
 SPECTACULAR_SETTINGS["SERVERS"] = [{"url": RETRACK_PUBLIC_URL, "description": "This Retrack"}]
 # How many reverse proxies in front of Retrack append to X-Forwarded-For (0: never trust it).
 RETRACK_TRUSTED_PROXIES = env.int("RETRACK_TRUSTED_PROXIES", default=0)

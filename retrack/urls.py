@@ -3,8 +3,12 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from conversions.admin_home import admin_home
+
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    # The admin's home is the dashboard (above the app list); the rest is the admin's own.
+    path("admin/", admin.site.admin_view(admin_home)),
     path("admin/", admin.site.urls),
     path("track/v2/", include("clicks.urls")),
     path("track/v2/", include("conversions.tag.urls")),

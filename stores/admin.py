@@ -4,8 +4,9 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import formats, timezone
+from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from clicks.selectors import tracking_link
@@ -50,9 +51,16 @@ class StoreTokenInline(TokenInline):
 @admin.register(Store)
 class StoreAdmin(SimpleHistoryAdmin):
     list_display = ["name", "uuid", "created_at"]
-    search_fields = ["name", "=uuid"]
-    readonly_fields = ["uuid", "created_at", "issue_token_link"]
+    search_fields = ["^name", "=uuid"]
+    readonly_fields = ["uuid", "created_at", "issue_token_link", "add_program_link"]
     inlines = [ProgramInline, StoreTokenInline]
+
+    @admin.display(description="programs")
+    def add_program_link(self, store) -> str:
+        if store.pk is None:
+            return "Save the store first, then add its programs."
+        url = reverse("admin:stores_program_add")
+        return format_html('<a href="{}?store={}" class="addlink">Add a program</a>', url, store.pk)
 
     @admin.display(description="API tokens")
     def issue_token_link(self, store) -> str:
@@ -100,7 +108,7 @@ class ProgramAdmin(SimpleHistoryAdmin):
     list_display = ["name", "store", "currency", "status", "attribution_days", "validation_days"]
     list_filter = ["status", "currency", "store"]
     list_select_related = ["store"]
-    search_fields = ["name", "=uuid", "store__name"]
+    search_fields = ["^name", "=uuid", "^store__name"]
     readonly_fields = ["uuid", "created_at"]
     inlines = [EventInline, AdmissionInline]
     fieldsets = [
@@ -156,6 +164,8 @@ class ProgramAdmin(SimpleHistoryAdmin):
         snippets = [
             (SNIPPET_TITLES.get(key, key), text, min(text.count("\n") + 2, SNIPPET_ROWS))
             for key, text in program_snippets(program).items()
+            # A program without a redirect page sends clicks straight to the store's pages.
+            if key != "redirect_page" or program.uses_redirect_page
         ]
         reports = program_reports(program, now=timezone.now())
         return {
@@ -177,7 +187,7 @@ class EventAdmin(SimpleHistoryAdmin):
     list_display = ["name", "program", "kind", "percent", "fixed_amount", "uuid"]
     list_filter = ["kind", "program"]
     list_select_related = ["program"]
-    search_fields = ["name", "=uuid"]
+    search_fields = ["^name", "=uuid"]
     readonly_fields = ["uuid"]
     fields = ["program", "name", "kind", "percent", "fixed_amount", "uuid"]
 

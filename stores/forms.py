@@ -48,12 +48,15 @@ class ProgramForm(forms.ModelForm):
         help_text="The store's page that saves the click in its cookie; empty: clicks go "
         "straight to the deeplink.",
     )
+    # A new program starts from the model's defaults (30 and 45 days).
     attribution_days = forms.IntegerField(
+        initial=Program._meta.get_field("attribution_days").default,
         min_value=0,
         max_value=MAX_DAYS,
         help_text="How many days old a click may be when its conversion arrives.",
     )
     validation_days = forms.IntegerField(
+        initial=Program._meta.get_field("validation_days").default,
         min_value=0,
         max_value=MAX_DAYS,
         help_text="Pending conversions are approved automatically after this many days.",

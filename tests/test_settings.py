@@ -4,18 +4,35 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# What a child Python needs to start; nothing else of this process's environment (a
+# developer's DEBUG, HOST or DATABASE_URL) reaches the settings under test.
+PASSED_THROUGH = {"PATH", "HOME", "LANG", "SYSTEMROOT", "TMPDIR"}
+
+
+def run_settings(*command: str, **environment: str) -> subprocess.CompletedProcess:
+    """Run a command with the real settings, an environment of only `environment`, and no
+    .env file (RETRACK_ENV_FILE empty), whatever `make run` wrote beside manage.py."""
+    env = {key: value for key, value in os.environ.items() if key in PASSED_THROUGH}
+    env.update(environment, DJANGO_SETTINGS_MODULE="retrack.settings", RETRACK_ENV_FILE="")
+    return subprocess.run(
+        [sys.executable, *command], cwd=ROOT, env=env, capture_output=True, text=True
+    )
 
 
 def run_check(**environment: str) -> subprocess.CompletedProcess:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "DJANGO_SETTINGS_MODULE"}
-    }
-    env.update(environment, DJANGO_SETTINGS_MODULE="retrack.settings")
-    return subprocess.run(
-        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True
+    return run_settings("manage.py", "check", **environment)
+
+
+def public_url(**environment: str) -> str:
+    result = run_settings(
+        "-c",
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.RETRACK_PUBLIC_URL)",
+        DEBUG="true",
+        **environment,
     )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
 
 
 def test_it_refuses_to_start_without_a_secret_key_outside_debug():
@@ -38,27 +55,49 @@ def test_it_starts_with_both_set():
     assert result.returncode == 0, result.stderr
 
 
+def test_it_reads_the_env_file_named_by_retrack_env_file(tmp_path):
+    env_file = tmp_path / "local.env"
+    env_file.write_text("SECRET_KEY=from-the-file\nALLOWED_HOSTS=retrack.example\n")
+
+    without_file = run_check(DEBUG="false")
+    from_file = run_settings(
+        "-c",
+        "import os; os.environ['RETRACK_ENV_FILE'] = os.environ.pop('LOCAL_ENV'); "
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.SECRET_KEY, settings.ALLOWED_HOSTS)",
+        DEBUG="false",
+        LOCAL_ENV=str(env_file),
+    )
+
+    assert without_file.returncode != 0
+    assert from_file.returncode == 0, from_file.stderr
+    assert from_file.stdout.strip() == "from-the-file ['retrack.example']"
+
+
+def test_the_public_url_defaults_to_where_make_run_serves():
+    assert public_url() == "http://127.0.0.1:8000"
+    assert public_url(PORT="18500") == "http://127.0.0.1:18500"
+    assert public_url(HOST="localhost", PORT="18500") == "http://localhost:18500"
+    assert public_url(HOST="0.0.0.0", PORT="18500") == "http://127.0.0.1:18500"
+
+
+def test_a_set_public_url_wins_over_host_and_port():
+    assert (
+        public_url(RETRACK_PUBLIC_URL="https://retrack.example/", PORT="18500")
+        == "https://retrack.example"
+    )
+
+
 def read_settings(*names: str, **environment: str) -> list[str]:
     """The named settings as Django sees them with this environment, one repr per name."""
     code = "import django; django.setup(); from django.conf import settings; " + "; ".join(
         f"print(repr(settings.{name}))" for name in names
     )
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("SECURE_", "RETRACK_", "DJANGO_")) and key != "DEBUG"
-    }
-    env.update(
-        {"SECRET_KEY": "x" * 50, "ALLOWED_HOSTS": "retrack.example", "DEBUG": "false"},
+    result = run_settings(
+        "-c",
+        code,
+        **{"SECRET_KEY": "x" * 50, "ALLOWED_HOSTS": "retrack.example", "DEBUG": "false"},
         **environment,
-        DJANGO_SETTINGS_MODULE="retrack.settings",
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
     )
     assert result.returncode == 0, result.stderr
     return result.stdout.split("\n")[: len(names)]

@@ -110,3 +110,13 @@ def tracked_conversion(program: Program, kind: EventKind, key: str) -> Conversio
     """The program's conversion with this order number (or lead reference), if tracked."""
     key_field = "order_number" if kind == EventKind.TRANSACTION else "reference"
     return Conversion.objects.filter(program=program, kind=kind, **{key_field: key}).first()
+
+
+def count_open_claims(program: Program | None = None, partner: Partner | None = None) -> int:
+    """How many claims wait for the store's decision, optionally of one program or partner."""
+    claims = Claim.objects.filter(status=ClaimStatus.OPEN)
+    if program is not None:
+        claims = claims.filter(program=program)
+    if partner is not None:
+        claims = claims.filter(partner=partner)
+    return claims.count()

@@ -35,10 +35,20 @@ def _js(value: Any) -> str:
     return mark_safe(json.dumps(value).translate(_JS_STRING_ESCAPES))
 
 
-def _event(event: Event | None, kind: str) -> dict[str, str]:
+def _event(event: Event | None, kind: str, example: str = "Example product") -> dict[str, str]:
+    """An event as the snippets show it; `product_js` names an example product line after
+    the event (the program's own "Tents and gear", not a made-up "Running shoe")."""
     if event is None:
-        return {"uuid": "EVENT_UUID", "label": f"this program has no {kind} event yet"}
-    return {"uuid": str(event.uuid), "label": _label(f"{event.name}: {event.commission_label}")}
+        return {
+            "uuid": "EVENT_UUID",
+            "label": f"this program has no {kind} event yet",
+            "product_js": _js(example),
+        }
+    return {
+        "uuid": str(event.uuid),
+        "label": _label(f"{event.name}: {event.commission_label}"),
+        "product_js": _js(f"{event.name}: {example.lower()}"),
+    }
 
 
 def _allowed_domains(program: Program) -> list[str]:
@@ -65,7 +75,10 @@ def _snippet_context(program: Program) -> dict[str, Any]:
         "tag_url_js": _js(f"{public_url}/track/v2/retrack.js"),
         "pixel_url": f"{public_url}/track/v2/pixel",
         "order_event": _event(order_event, "transaction"),
-        "line_events": [_event(order_event, "transaction"), _event(second_event, "transaction")],
+        "line_events": [
+            _event(order_event, "transaction", "Example product 1"),
+            _event(second_event, "transaction", "Example product 2"),
+        ],
         "lead_event": _event(lead_events[0] if lead_events else None, "lead"),
         "redirect_page_url": program.redirect_page_url or "your redirect page URL",
         "landing_url": program.landing_url,

@@ -11,6 +11,13 @@ def percent_of(amount: int, percent: Decimal) -> int:
     return int((Decimal(amount) * percent / HUNDRED).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+def average_of(total: int, count: int) -> int | None:
+    """`total` minor units shared over `count` (orders, clicks), rounded half up; None for 0."""
+    if not count:
+        return None
+    return int((Decimal(total) / Decimal(count)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
 # ISO-4217 currencies whose minor unit is not a hundredth.
 _NO_DECIMALS = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF"
 _THREE_DECIMALS = "BHD IQD JOD KWD LYD OMR TND"

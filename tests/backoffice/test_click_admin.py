@@ -27,15 +27,20 @@ def test_it_finds_a_click_by_its_exact_uuid(support_client):
     assert listed(support_client.get(LIST_URL, {"q": str(wanted.uuid)[:8]})) == []
 
 
-def test_it_finds_clicks_by_their_exact_ref(support_client):
+def test_it_finds_clicks_by_their_ref_or_its_beginning(support_client):
     first = ClickFactory(ref="rf-38315327")
     second = ClickFactory(ref="rf-38315327")
-    ClickFactory(ref="rf-38315327-2")
+    longer = ClickFactory(ref="rf-38315327-2")
+    ClickFactory(ref="rf-4")
 
     found = listed(support_client.get(LIST_URL, {"q": " rf-38315327 "}))
+    by_prefix = listed(support_client.get(LIST_URL, {"q": "rf-3831"}))
 
-    assert {click.pk for click in found} == {first.pk, second.pk}
-    assert listed(support_client.get(LIST_URL, {"q": "rf-3831"})) == []
+    assert {click.pk for click in found} == {first.pk, second.pk, longer.pk}
+    assert {click.pk for click in by_prefix} == {first.pk, second.pk, longer.pk}
+    assert listed(support_client.get(LIST_URL, {"q": "38315327"})) == []  # not the middle
+    if connection.vendor == "postgresql":  # SQLite's LIKE ignores the case of ASCII
+        assert listed(support_client.get(LIST_URL, {"q": "RF-3831"})) == []
 
 
 def test_it_filters_by_program_partner_bot_flag_and_country(support_client):

@@ -3,7 +3,7 @@ from django.db import transaction
 
 from conversions.models import ConversionChange, ConversionStatus
 from conversions.services import record_change
-from tests.factories import ConversionFactory
+from tests.factories import ClickFactory, ConversionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -44,6 +44,7 @@ def test_an_operator_approves_the_selected_conversions(operator_client):
             "action": "approve_conversions",
             "index": "0",
             "_selected_action": [first.pk, second.pk, rejected.pk],
+            "apply": "Approve",
         },
         follow=True,
     )
@@ -59,6 +60,40 @@ def test_an_operator_approves_the_selected_conversions(operator_client):
         ("approved", "operator:olivia", ""),
     ]
     assert history(rejected) == [("created", "store:Demo", "")]
+
+
+def test_approving_asks_for_confirmation_first_and_changes_nothing_until_then(operator_client):
+    conversion = pending_conversion(order_number="692549563")
+
+    response = operator_client.post(
+        LIST_URL,
+        {"action": "approve_conversions", "index": "0", "_selected_action": [conversion.pk]},
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Approve 1 selected conversion? Approval is final" in page
+    assert "Transaction 692549563" in page
+    assert '<input type="hidden" name="action" value="approve_conversions">' in page
+    assert '<input type="submit" name="apply" class="default" value="Approve">' in page
+    assert "flagged as a bot" not in page
+    assert statuses(conversion) == ["pending"]
+    assert history(conversion) == [("created", "store:Demo", "")]
+
+
+def test_the_confirmation_warns_of_conversions_from_bot_clicks(operator_client):
+    human = pending_conversion()
+    from_bot = pending_conversion(click=ClickFactory(is_bot=True), order_number="bot-1")
+
+    response = operator_client.post(
+        LIST_URL,
+        {"action": "approve_conversions", "_selected_action": [human.pk, from_bot.pk]},
+    )
+
+    page = response.content.decode()
+    assert "1 of them came from click flagged as a bot" in page
+    assert "Transaction bot-1 · " in page and "click flagged as a bot</strong>" in page
+    assert statuses(human, from_bot) == ["pending", "pending"]
 
 
 def test_rejecting_asks_for_a_reason_first_and_changes_nothing_until_then(operator_client):
@@ -137,6 +172,7 @@ def test_a_decision_from_the_conversion_page_returns_to_it(operator_client):
             "action": "approve_conversions",
             "_selected_action": [conversion.pk],
             "_return_to": "change",
+            "apply": "Approve",
         },
     )
 
@@ -149,7 +185,7 @@ def test_support_cannot_approve_or_reject(support_client):
     conversion = pending_conversion()
 
     for data in [
-        {"action": "approve_conversions", "index": "0"},
+        {"action": "approve_conversions", "index": "0", "apply": "Approve"},
         {"action": "reject_conversions", "reason": "no", "apply": "Reject"},
     ]:
         response = support_client.post(

@@ -2,7 +2,8 @@ import html
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.utils import timezone
+from django.db import connection
+from django.utils import formats, timezone
 
 from conversions.models import ConversionSource, ConversionStatus
 from conversions.services import (
@@ -43,7 +44,7 @@ def recorded_transaction(shop):
     return conversion
 
 
-def test_the_list_shows_status_kind_program_partner_sums_commission_source_and_age(
+def test_the_list_shows_key_kind_status_program_partner_sums_commission_and_age(
     support_client,
 ):
     # given
@@ -65,18 +66,19 @@ def test_the_list_shows_status_kind_program_partner_sums_commission_source_and_a
     # then
     page = page_text(response)
     for column, cell in [
-        ("key", '<a href="/admin/conversions/conversion/{pk}/change/">692549563</a>'),
-        ("kind", "Transaction"),
+        (
+            "key_and_kind",
+            '<a href="/admin/conversions/conversion/{pk}/change/">692549563'
+            '<div class="list-note">Transaction</div></a>',
+        ),
         ("status", "Pending"),
-        ("program nowrap", "Awesome Store SE"),
-        ("partner nowrap", "Refunder SE"),
+        ("program_and_partner", 'Awesome Store SE<div class="list-note">Refunder SE</div>'),
         ("order_sum_display", "1\xa0625.00\xa0SEK"),
         ("commission_display", "104.00\xa0SEK"),
-        ("source", "Browser tag"),
         ("age", "3\xa0days"),  # timesince() keeps number and unit together
         ("click_ref", "r-1"),
     ]:
-        tag = "th" if column == "key" else "td"
+        tag = "th" if column == "key_and_kind" else "td"
         cell = cell.format(pk=conversion.pk)
         assert f'<{tag} class="field-{column}">{cell}</{tag}>' in page, column
 
@@ -91,7 +93,7 @@ def test_the_list_shows_status_kind_program_partner_sums_commission_source_and_a
         ("click ref", "rf-38315327"),
     ],
 )
-def test_it_finds_conversions_by_an_exact_key(support_client, _case, term):
+def test_it_finds_conversions_by_a_key(support_client, _case, term):
     # given
     program = ProgramFactory()
     click = ClickFactory(program=program, ref="rf-38315327")
@@ -103,7 +105,7 @@ def test_it_finds_conversions_by_an_exact_key(support_client, _case, term):
         reference="member-1001",
         event=LeadEventFactory(program=program),
     )
-    other = ConversionFactory(order_number="692549563-2")
+    other = ConversionFactory(order_number="792549563", click=ClickFactory(ref="rf-48315327"))
     terms = {"conversion.uuid": str(transaction.uuid), "click.uuid": str(click.uuid)}
     expected = {
         "order number": {transaction},
@@ -121,11 +123,28 @@ def test_it_finds_conversions_by_an_exact_key(support_client, _case, term):
     assert other not in found
 
 
-def test_it_does_not_match_part_of_a_key(support_client):
-    conversion = ConversionFactory(order_number="692549563", click=ClickFactory(ref="rf-38315327"))
+def test_it_finds_conversions_by_the_beginning_of_a_key(support_client):
+    order = ConversionFactory(order_number="692549563", click=ClickFactory(ref="rf-38315327"))
+    longer = ConversionFactory(order_number="692549563-2")
+    lead = ConversionFactory(
+        kind=EventKind.LEAD, order_number=None, reference="member-1001", click=order.click
+    )
 
-    for term in ["69254956", "rf-3831", "RF-38315327", str(conversion.uuid)[:8]]:
+    assert set(listed(support_client.get(LIST_URL, {"q": "6925495"}))) == {order, longer}
+    assert set(listed(support_client.get(LIST_URL, {"q": "member-"}))) == {lead}
+    assert set(listed(support_client.get(LIST_URL, {"q": "rf-3831"}))) == {order, lead}
+
+
+def test_it_does_not_match_the_middle_of_a_key_or_another_case(support_client):
+    conversion = ConversionFactory(
+        order_number="ab-692549563", click=ClickFactory(ref="rf-38315327")
+    )
+
+    for term in ["69254956", "38315327", str(conversion.uuid)[:8]]:
         assert listed(support_client.get(LIST_URL, {"q": term})) == [], term
+    if connection.vendor == "postgresql":  # SQLite's LIKE ignores the case of ASCII
+        for term in ["AB-6925", "RF-38315327"]:
+            assert listed(support_client.get(LIST_URL, {"q": term})) == [], term
 
 
 def test_it_filters_by_status_kind_program_partner_source_and_day(support_client):
@@ -260,3 +279,31 @@ def test_the_history_shows_what_an_amendment_changed(support_client, shop):
         "<div><code>products</code>: 1 × Running shoe at 1250; 3 × Sock at 125 → "
         "1 × Running shoe at 1250</div>" in history
     )
+
+
+def test_the_detail_shows_when_a_pending_conversion_is_approved_automatically(support_client):
+    created = timezone.now() - timedelta(days=5)
+    conversion = ConversionFactory(created_at=created, click__program__validation_days=45)
+    decided = ConversionFactory(status=ConversionStatus.APPROVED)
+
+    page = page_text(support_client.get(f"/admin/conversions/conversion/{conversion.pk}/change/"))
+    decided_page = page_text(
+        support_client.get(f"/admin/conversions/conversion/{decided.pk}/change/")
+    )
+
+    due = formats.localize(timezone.template_localtime(created + timedelta(days=45)))
+    assert "Auto-approval:</label>" in page
+    assert f"{due} (in 1\u00a0month), unless decided before" in page
+    assert "— (decided)" in decided_page
+
+
+def test_the_detail_warns_when_the_click_was_flagged_as_a_bot(support_client):
+    from_bot = ConversionFactory(click=ClickFactory(is_bot=True))
+    human = ConversionFactory()
+
+    page = page_text(support_client.get(f"/admin/conversions/conversion/{from_bot.pk}/change/"))
+    human_page = page_text(support_client.get(f"/admin/conversions/conversion/{human.pk}/change/"))
+
+    assert "This conversion's click was flagged as a bot" in page
+    assert "Flagged as a bot:" in human_page  # the field's label only
+    assert "This conversion's click was flagged as a bot" not in human_page

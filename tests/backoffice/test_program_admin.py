@@ -247,3 +247,46 @@ def test_the_program_page_shows_the_stores_integration_snippets(operator_client)
     for text in snippets.values():
         assert f">{escape(text)}</textarea>" in page
     assert "Confirmation page: the tag reporting a purchase" in page
+
+
+def test_a_program_without_a_redirect_page_gets_no_redirect_page_snippet(operator_client):
+    with_page = ProgramFactory(redirect_page_url="https://www.awesome-store.example/retrack")
+    without = ProgramFactory(redirect_page_url="")
+
+    page_with = operator_client.get(f"/admin/stores/program/{with_page.pk}/change/")
+    page_without = operator_client.get(f"/admin/stores/program/{without.pk}/change/")
+
+    assert "The store&#x27;s redirect page" in page_with.content.decode()
+    assert "The store&#x27;s redirect page" not in page_without.content.decode()
+    assert "Confirmation page: the tag reporting a purchase" in page_without.content.decode()
+
+
+def test_links_and_snippets_have_copy_buttons_without_inline_script(operator_client):
+    program = ProgramFactory()
+    AdmissionFactory(program=program)
+
+    page = operator_client.get(f"/admin/stores/program/{program.pk}/change/").content.decode()
+
+    assert '<script src="/static/backoffice/copy.js" defer></script>' in page
+    assert page.count("data-copyable") == 1 + len(program_snippets(program))
+    assert "onfocus=" not in page and "onclick=" not in page
+    assert 'class="copyable wide" data-copyable aria-label="Tracking link for' in page
+
+
+def test_a_new_program_starts_with_the_default_attribution_and_validation_periods(
+    operator_client,
+):
+    page = operator_client.get(ADD_URL).content.decode()
+
+    assert 'name="attribution_days" value="30"' in page
+    assert 'name="validation_days" value="45"' in page
+
+
+def test_the_store_page_links_to_adding_a_program_for_it(operator_client):
+    store = StoreFactory()
+
+    page = operator_client.get(f"/admin/stores/store/{store.pk}/change/").content.decode()
+    form = operator_client.get(f"{ADD_URL}?store={store.pk}").content.decode()
+
+    assert f'<a href="{ADD_URL}?store={store.pk}" class="addlink">Add a program</a>' in page
+    assert f'<option value="{store.pk}" selected>' in form

@@ -66,8 +66,8 @@ def test_a_conversion_page_runs_a_bounded_number_of_queries(
     conversion = ConversionFactory()
     ProductLineFactory.create_batch(ROWS, conversion=conversion)
 
-    # 8, and its flags: the inline, and whether to offer clearing them.
-    with django_assert_max_num_queries(10):
+    # 9, and its flags: the inline, and whether to offer clearing them.
+    with django_assert_max_num_queries(11):
         response = operator_client.get(f"/admin/conversions/conversion/{conversion.pk}/change/")
 
     assert response.status_code == 200

@@ -89,7 +89,7 @@ def test_an_operator_cannot_approve_a_flagged_conversion(operator_client):
 
     response = operator_client.post(
         LIST_URL,
-        {"action": "approve_conversions", "_selected_action": [conversion.pk]},
+        {"action": "approve_conversions", "_selected_action": [conversion.pk], "apply": "1"},
         follow=True,
     )
 

@@ -44,10 +44,10 @@ def test_it_counts_each_finished_day_per_partner_and_program_without_bots(traffi
     rolled = roll_up_click_days(now=NOW)
 
     assert rolled == 2
-    rows = ClickDay.objects.values_list("partner_id", "program_id", "day", "clicks")
+    rows = ClickDay.objects.values_list("partner_id", "program_id", "day", "clicks", "bot_clicks")
     assert sorted(rows) == [
-        (partner.pk, program.pk, DAY, 2),
-        (partner.pk, program.pk, DAY + timedelta(days=1), 1),
+        (partner.pk, program.pk, DAY, 2, 1),
+        (partner.pk, program.pk, DAY + timedelta(days=1), 1, 0),
     ]
     assert ClickRollup.objects.get().last_day == DAY + timedelta(days=1)
 

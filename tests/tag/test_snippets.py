@@ -121,3 +121,21 @@ def test_it_keeps_names_and_urls_from_breaking_out_of_the_script(program):
         redirect_page
     )
     assert '<a href="https://www.awesome-store.example/&quot;&lt;/script&gt;">' in redirect_page
+
+
+def test_the_transaction_snippet_names_its_example_lines_after_the_programs_events(program):
+    EventFactory(program=program, name="Tents and gear", percent=Decimal("6.5"))
+    EventFactory(program=program, name="</script><b>", percent=Decimal("5"))
+
+    snippet = program_snippets(program)["loader_transaction"]
+
+    assert 'name: "Tents and gear: example product 2", quantity: 2' in snippet
+    assert 'name: "\\u003C/script\\u003E\\u003Cb\\u003E: example product 1", quantity: 1' in snippet
+    assert "Running shoe" not in snippet and "</script><b>" not in snippet
+
+
+def test_without_events_the_example_lines_say_so(program):
+    snippet = program_snippets(program)["loader_transaction"]
+
+    assert 'name: "Example product 1"' in snippet
+    assert 'event: "EVENT_UUID"' in snippet

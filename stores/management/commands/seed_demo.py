@@ -1,51 +1,46 @@
-import json
-import secrets
-from pathlib import Path
-
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
-from django.db import transaction
 
-from partners.models import Partner
-from partners.services import issue_partner_token
-from stores.models import Program, Store
-from stores.onboarding import onboard
-from stores.roles import ensure_roles
-from stores.services import issue_store_token
-
-DEMO_DOCUMENT = Path(__file__).resolve().parents[2] / "fixtures" / "demo_onboarding.json"
-DEMO_ADMIN = "admin"
+from stores.demo import DEMO_ADMIN, DEMO_PARTNER, DEMO_STORE, DEMO_TOKEN_NAME, seed_demo
 
 
 class Command(BaseCommand):
-    help = "Onboard the demo stores and partner, create the admin user, print how to start."
+    help = (
+        "Onboard the demo stores and partner with a few weeks of traffic, create the admin "
+        "user and demo tokens (once), and print how to start. Safe to run again."
+    )
 
-    @transaction.atomic
     def handle(self, *args, **options) -> None:
-        document = json.loads(DEMO_DOCUMENT.read_text(encoding="utf-8"))
-        onboard(document)
-        ensure_roles()
-        password = secrets.token_urlsafe(12)
-        user, _ = get_user_model().objects.get_or_create(username=DEMO_ADMIN)
-        user.is_staff = user.is_superuser = True
-        user.set_password(password)
-        user.save()
-        partner = Partner.objects.get(name="Refunder SE")
-        _, partner_token = issue_partner_token(partner, name="demo")
-        _, store_token = issue_store_token(Store.objects.get(name="Awesome Store"), name="demo")
+        seeded = seed_demo()
         base = settings.RETRACK_PUBLIC_URL
+        if seeded.admin_password is not None:
+            admin = f"password {seeded.admin_password!r} (shown this once)"
+        else:
+            admin = "password unchanged"
         lines = [
             "Demo data is in place.",
-            f"  Admin:         {base}/admin/  user {DEMO_ADMIN!r}, password {password!r}",
+            f"  Admin:         {base}/admin/  user {DEMO_ADMIN!r}, {admin};"
+            f" reset it with: python manage.py changepassword {DEMO_ADMIN}",
         ]
-        for program in Program.objects.filter(admissions__partner=partner).order_by("name"):
+        for program in seeded.programs:
             lines.append(
-                f"  Tracking link: {base}/track/v2/click?publisher={partner.uuid}"
+                f"  Tracking link: {base}/track/v2/click?publisher={seeded.partner.uuid}"
                 f"&program={program.uuid}&ref=demo-1  ({program.name})"
             )
         lines += [
-            f"  Store token (Awesome Store): {store_token}",
-            f"  Partner token (Refunder SE): {partner_token}",
+            _token_line("Store token", DEMO_STORE, "--store", seeded.store_token),
+            _token_line("Partner token", DEMO_PARTNER, "--partner", seeded.partner_token),
         ]
+        for name, clicks, conversions in seeded.traffic:
+            lines.append(f"  Demo traffic:  {clicks} clicks, {conversions} conversions ({name})")
         self.stdout.write("\n".join(lines))
+
+
+def _token_line(label: str, owner: str, option: str, secret: str | None) -> str:
+    if secret is not None:
+        return f"  {label} ({owner}): {secret}  (shown this once)"
+    # Tokens are stored only as a hash: the one issued on the first run cannot be shown again.
+    return (
+        f"  {label} ({owner}): issued on the first run and shown then; for another:"
+        f' python manage.py create_token {option} "{owner}" --name {DEMO_TOKEN_NAME}'
+    )

@@ -5,7 +5,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters, ShowFacets
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import HttpResponseRedirect, StreamingHttpResponse
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import formats, timezone
@@ -13,6 +13,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 
 from clicks.models import Click
+from conversions.admin_display import breakdown_rows, change_value
 from conversions.admin_review import (
     ConversionFlagInline,
     clear_conversion_flags,
@@ -21,8 +22,7 @@ from conversions.admin_review import (
     open_flag_codes,
     with_open_flags,
 )
-from conversions.commission import FIXED_PER_CONVERSION, FIXED_PER_UNIT, PERCENT_OF_NET
-from conversions.exports import conversion_csv_rows, csv_lines
+from conversions.exports import csv_download
 from conversions.forms import RejectForm, ReportForm
 from conversions.models import Conversion, ConversionChange, ConversionForReview, ProductLine
 from conversions.reports import daily_charts, program_daily_report
@@ -30,8 +30,6 @@ from conversions.selectors import auto_approve_at
 from conversions.services import ConversionRefused, approve_conversion, reject_conversion
 from retrack.admin.filters import CreatedDateFilter
 from retrack.admin.pages import CappedCountPaginator, fieldset_fields, newest_first_ordering
-from retrack.audit.models import AuditAction
-from retrack.audit.services import operator_actor, record_audit_event
 from retrack.lib.money import format_money
 from retrack.lib.uuids import parse_uuid
 from stores.models import EventKind, Program
@@ -99,9 +97,9 @@ class ConversionChangeInline(admin.TabularInline):
         rows = []
         for name, values in change.changes.items():
             if isinstance(values, list) and len(values) == 2:
-                rows.append((name, f"{_change_value(values[0])} → {_change_value(values[1])}"))
+                rows.append((name, f"{change_value(values[0])} → {change_value(values[1])}"))
             else:
-                rows.append((name, _change_value(values)))
+                rows.append((name, change_value(values)))
         return format_html_join("", "<div><code>{}</code>: {}</div>", rows)
 
     def has_add_permission(self, request, obj=None) -> bool:
@@ -442,7 +440,7 @@ class ConversionAdmin(admin.ModelAdmin):
 
     @admin.action(permissions=["view"], description="Export the selected conversions as CSV")
     def export_csv(self, request, queryset):
-        return _csv_response(request, queryset, {"selected": queryset.count()})
+        return csv_download(request, queryset, {"selected": queryset.count()})
 
     def export_view(self, request):
         """The changelist's current filters and search, exported as CSV."""
@@ -453,7 +451,7 @@ class ConversionAdmin(admin.ModelAdmin):
         except IncorrectLookupParameters:
             messages.error(request, "The list's filters are not valid; nothing was exported.")
             return HttpResponseRedirect(reverse("admin:conversions_conversion_changelist"))
-        return _csv_response(request, changelist.queryset, {"query": request.GET.urlencode()})
+        return csv_download(request, changelist.queryset, {"query": request.GET.urlencode()})
 
     def overview_view(self, request):
         """Clicks and conversions per program and per day, with a chart."""
@@ -478,69 +476,6 @@ class ConversionAdmin(admin.ModelAdmin):
             )
             context.update(report=report, charts=daily_charts(report.daily))
         return TemplateResponse(request, "admin/conversions/overview.html", context)
-
-
-def _change_value(value) -> str:
-    """A history value; product lines (see conversions.services.amending) as 'n × name'."""
-    if isinstance(value, list) and all(isinstance(item, dict) for item in value):
-        lines = [
-            f"{item.get('quantity')} × {item.get('name') or item.get('reference')} "
-            f"at {item.get('price')}"
-            for item in value
-        ]
-        return "; ".join(lines) or "no lines"
-    return str(value)
-
-
-def breakdown_rows(breakdown: list, currency: str) -> list[str]:
-    """Table cells for each entry of a commission breakdown (see conversions.commission)."""
-    rows = []
-    for entry in breakdown:
-        if not isinstance(entry, dict):
-            continue
-        method = entry.get("method")
-        base, rate = entry.get("base"), entry.get("rate")
-        if method == PERCENT_OF_NET:
-            base_text, rate_text = f"{format_money(base, currency)} net", f"{rate}\u00a0%"
-        elif method == FIXED_PER_UNIT:
-            base_text, rate_text = f"{base} unit(s)", f"{format_money(int(rate), currency)} each"
-        elif method == FIXED_PER_CONVERSION:
-            base_text, rate_text = "once", format_money(int(rate), currency)
-        else:
-            base_text, rate_text = str(base), str(rate)
-        line = entry.get("line")
-        event = entry.get("event") or {}
-        rows.append(
-            format_html_join(
-                "",
-                "<td>{}</td>",
-                (
-                    ("order" if line is None else f"line {line + 1}",),
-                    (event.get("name", ""),),
-                    (str(method).replace("_", " "),),
-                    (base_text,),
-                    (rate_text,),
-                    (format_money(entry.get("result"), currency),),
-                ),
-            )
-        )
-    return rows
-
-
-def _csv_response(request, queryset, scope: dict) -> StreamingHttpResponse:
-    """The conversions as a streamed CSV file; the export is recorded in the audit first."""
-    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-    record_audit_event(
-        AuditAction.CSV_EXPORTED,
-        actor=operator_actor(request.user),
-        target="conversions",
-        details={**scope, "file": f"conversions-{stamp}.csv"},
-    )
-    response = StreamingHttpResponse(
-        csv_lines(conversion_csv_rows(queryset)), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="conversions-{stamp}.csv"'
-    return response
 
 
 @admin.register(ConversionForReview)

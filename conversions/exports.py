@@ -5,8 +5,12 @@ import re
 from collections.abc import Iterable, Iterator
 
 from django.db.models import QuerySet
+from django.http import StreamingHttpResponse
+from django.utils import timezone
 
 from conversions.models import Conversion
+from retrack.audit.models import AuditAction
+from retrack.audit.services import operator_actor, record_audit_event
 
 CSV_HEADER = [
     "uuid",
@@ -88,3 +92,19 @@ def csv_lines(rows: Iterable[list]) -> Iterator[str]:
     writer = csv.writer(_Echo())
     for row in rows:
         yield writer.writerow(row)
+
+
+def csv_download(request, queryset, scope: dict) -> StreamingHttpResponse:
+    """The conversions as a streamed CSV file; the export is recorded in the audit first."""
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    record_audit_event(
+        AuditAction.CSV_EXPORTED,
+        actor=operator_actor(request.user),
+        target="conversions",
+        details={**scope, "file": f"conversions-{stamp}.csv"},
+    )
+    response = StreamingHttpResponse(
+        csv_lines(conversion_csv_rows(queryset)), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="conversions-{stamp}.csv"'
+    return response

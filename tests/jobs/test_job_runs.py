@@ -118,4 +118,5 @@ def test_every_periodic_job_is_on_beats_schedule(settings):
         "clicks.tasks.roll_up_clicks_job",
         "partners.tasks.sweep_webhook_deliveries_job",
         "conversions.tasks.prune_report_log_job",
+        "conversions.tasks.sequence_changes_job",
     }

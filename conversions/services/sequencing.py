@@ -119,8 +119,10 @@ def _run(*, wait: bool, batch_size: int) -> tuple[int, int] | None:
             .order_by("id")
             .values_list("id", "partner_id", "test")[:batch_size]
         )
+        # A claim being decided right now is left to the next run: its decision unsets the
+        # number again, and that transaction may itself be waiting for this lock.
         claim_ids = list(
-            Claim.objects.select_for_update()
+            Claim.objects.select_for_update(skip_locked=True)
             .filter(sequence__isnull=True)
             .order_by("id")
             .values_list("id", flat=True)[:batch_size]

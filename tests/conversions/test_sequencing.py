@@ -7,12 +7,15 @@ import pytest
 from django.core.management import call_command
 from django.db import transaction
 
+from conversions.claims.selectors import claim_document
+from conversions.claims.services import decline_claim, file_claim
 from conversions.models import ChangeAction, ChangeCounter, ConversionChange
 from conversions.services import record_change, sequence_committed_changes
 from conversions.tasks import sequence_changes_job
 from partners.models import WebhookDelivery
 from partners.selectors import partner_conversion_snapshot, partner_feed_page
 from retrack.jobs.models import JobRun
+from tests.conversions.claim_helpers import claim_payload
 from tests.factories import ClickFactory, ConversionFactory, PartnerFactory
 from tests.partners.webhooks import endpoint_for
 
@@ -156,3 +159,16 @@ def test_the_command_numbers_what_is_committed(capsys):
 
     assert capsys.readouterr().out == "Numbered 1 change.\n"
     assert _numbers() == [1]
+
+
+def test_a_claim_is_numbered_before_its_answer_and_again_when_decided(claim_click):
+    _write(ConversionFactory())
+
+    filed = file_claim(claim_click.partner, claim_payload(claim_click)).claim
+    declined = decline_claim(filed, "Returned in full.", actor="store:Awesome Store")
+
+    # The conversion's change, written before, took the first number in the same run.
+    assert _numbers() == [1]
+    assert (filed.sequence, claim_document(filed)["change"]) == (2, 2)
+    assert (declined.sequence, claim_document(declined)["change"]) == (3, 3)
+    assert ChangeCounter.objects.get().last_sequence == 3

@@ -269,6 +269,8 @@ def load(count: int) -> tuple[Partner, str]:
             "currency": "'SEK'",
             "vouchers": "'[\"SUMMER10\"]'::jsonb",
             "source": "'api'",
+            # Reported by the store's server (the store API), hence confirmed.
+            "confirmed": "true",
             "created_at": "converted_at",
             "updated_at": "converted_at",
         },

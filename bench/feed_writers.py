@@ -10,7 +10,10 @@ standing for a network round trip to a database on another host. Two kinds of wr
   layer (`record_conversion`: attribution, pricing, flags, lines, history), whose Python
   CPU cost bounds the rate on a small machine whatever the locking;
 - lean: the conversion row and its `record_change` with a ready document (what the
-  create path ends in), so that the rate shows the locking rather than the CPU.
+  create path ends in), so that the rate shows the locking more than the CPU;
+- sql: the same rows written with SQL statements (a template conversion copied, its
+  change inserted unnumbered, the webhook endpoints looked up), no ORM: the database's
+  work and the locking only.
 
 Two designs run side by side, alternating, BENCH_SECONDS (10) each, for each kind:
 
@@ -43,7 +46,7 @@ WRITERS = int(os.environ.get("BENCH_WRITERS", "16"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
 HOLD = int(os.environ.get("BENCH_HOLD_MS", "20")) / 1000
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
-KINDS = os.environ.get("BENCH_KINDS", "service lean").split()
+KINDS = os.environ.get("BENCH_KINDS", "service lean sql").split()
 SEQUENCER_INTERVAL = 1.0
 # Clicks each writer may use in one phase: far more than a phase can write.
 CLICKS_PER_WRITER = 1000
@@ -188,11 +191,51 @@ def write_lean(seed_data: dict, click: str, order_number: str, event: Event) -> 
     )
 
 
+def copy_statements() -> tuple[str, str]:
+    """SQL that copies a template conversion and writes its change as `record_change` does.
+
+    The same rows and indexes as the lean writer, without the ORM's CPU: what is left is
+    the database work and the locking.
+    """
+    conversions, changes = Conversion._meta.db_table, ConversionChange._meta.db_table
+    columns = [field.column for field in Conversion._meta.concrete_fields if field.column != "id"]
+    copied = ", ".join(
+        {"uuid": "gen_random_uuid()", "order_number": "%s"}.get(column, column)
+        for column in columns
+    )
+    insert_conversion = (
+        f"INSERT INTO {conversions} ({', '.join(columns)}) "
+        f"SELECT {copied} FROM {conversions} WHERE id = %s RETURNING id"
+    )
+    insert_change = (
+        f"INSERT INTO {changes} (conversion_id, partner_id, sequence, action, actor, reason, "
+        "changes, test, snapshot, created_at) "
+        "VALUES (%s, %s, NULL, 'created', 'store:Bench Store', '', '{}', false, %s, now())"
+    )
+    return insert_conversion, insert_change
+
+
+def write_sql(seed_data: dict, order_number: str, statements: tuple[str, str]) -> None:
+    insert_conversion, insert_change = statements
+    snapshot = json.dumps({**seed_data["document"], "order_number": order_number})
+    with connection.cursor() as cursor:
+        cursor.execute(insert_conversion, [order_number, seed_data["template"]])
+        (conversion_id,) = cursor.fetchone()
+        cursor.execute(insert_change, [conversion_id, seed_data["partner"], snapshot])
+        # What `record_change` asks before it asks for a sequencer run (webhooks).
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM partners_webhookendpoint "
+            "WHERE partner_id = %s AND active)",
+            [seed_data["partner"]],
+        )
+
+
 def writer(phase, index, clicks, seed_data, start_at, results) -> None:
     """Write until the phase ends; puts (writes committed, when the last did, CPU seconds)."""
     kind, design = phase
     store = Store.objects.get(pk=seed_data["store"])
     event = Event.objects.get(uuid=seed_data["shoes"])
+    statements = copy_statements()
     written, last_commit = 0, start_at
     while time.time() < start_at:
         time.sleep(0.001)
@@ -202,8 +245,10 @@ def writer(phase, index, clicks, seed_data, start_at, results) -> None:
         with transaction.atomic():
             if kind == "service":
                 write_through_service(seed_data, clicks[written], order_number, store)
-            else:
+            elif kind == "lean":
                 write_lean(seed_data, clicks[0], order_number, event)
+            else:
+                write_sql(seed_data, order_number, statements)
             if design == "old":
                 with connection.cursor() as cursor:
                     cursor.execute(OLD_NEXT_SEQUENCE_SQL)
@@ -275,12 +320,17 @@ def check_numbering() -> str:
 def main() -> None:
     phases = [(kind, design) for _ in range(ROUNDS) for kind in KINDS for design in ("old", "new")]
     recreate_database()
-    seed_data = seed(len(phases))
+    # Only the service writers take a new click per write; the others write on one.
+    seed_data = seed(max(sum(kind == "service" for kind, _ in phases), 1))
     seed_data["document"] = template_document(seed_data)
+    seed_data["template"] = template_conversion(seed_data)
     clicks_per_phase = WRITERS * CLICKS_PER_WRITER
     results = []
-    for number, phase in enumerate(phases):
-        clicks = seed_data["clicks"][number * clicks_per_phase : (number + 1) * clicks_per_phase]
+    service_phases_run = 0
+    for phase in phases:
+        slot = service_phases_run if phase[0] == "service" else 0
+        service_phases_run += phase[0] == "service"
+        clicks = seed_data["clicks"][slot * clicks_per_phase : (slot + 1) * clicks_per_phase]
         result = run_phase(phase, clicks, seed_data)
         print(
             f"{phase[0]} {phase[1]}: {result['written']:,} writes in {result['seconds']:.1f} s, "
@@ -340,6 +390,25 @@ def template_document(seed_data: dict) -> dict:
         document = conversion_document(conversion, lines=[], flags=[])
         transaction.set_rollback(True)
     return json.loads(json.dumps(document, default=str))
+
+
+def template_conversion(seed_data: dict) -> int:
+    """A stored conversion the sql writers copy (its change is numbered like the others)."""
+    event = Event.objects.get(uuid=seed_data["shoes"])
+    conversion = Conversion.objects.create(
+        kind=EventKind.TRANSACTION,
+        program_id=seed_data["program"],
+        partner_id=seed_data["partner"],
+        click_id=seed_data["clicks"][0],
+        event=event,
+        order_number="template",
+        order_sum=2125,
+        vat_sum=425,
+        currency="SEK",
+        source=ConversionSource.API,
+        confirmed=True,
+    )
+    return conversion.pk
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ from django.db.models.functions import Cast
 
 from conversions.selectors import partner_visible_changes
 from partners.models import Partner
+from retrack.lib.replica import read_alias
 from stores.models import Event, Program, ProgramStatus
 
 FEED_DEFAULT_LIMIT = 100
@@ -50,6 +51,7 @@ def partner_feed_page(partner: Partner, *, after_sequence: int, limit: int) -> F
     """
     rows = list(
         partner_visible_changes()
+        .using(read_alias())
         .filter(partner=partner, sequence__gt=after_sequence)
         .order_by("sequence")
         .values_list("sequence", Cast("snapshot", output_field=TextField()))[: limit + 1]
@@ -89,5 +91,10 @@ def admitted_programs(partner: Partner) -> QuerySet[Program]:
 
 
 def stats_programs(partner: Partner) -> QuerySet[Program]:
-    """The programs the partner's stats cover: every one it is admitted to, any status."""
-    return Program.objects.filter(admissions__partner=partner).order_by("name", "pk")
+    """The programs the partner's stats cover: every one it is admitted to, any status
+    (from the read replica when there is one, as the stats themselves)."""
+    return (
+        Program.objects.using(read_alias())
+        .filter(admissions__partner=partner)
+        .order_by("name", "pk")
+    )

@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.replica.clusters import replay_paused, wait_for_replay
+from tests.operations.helpers import run_python
+from tests.replica.clusters import PRIMARY, STANDBY, replay_paused, wait_for_replay
 from tests.replica.server import Server
 from tests.shop import worked_example
 
@@ -205,3 +206,35 @@ def test_a_poller_on_the_replica_sees_every_change_once_and_in_order_while_write
         for writer in range(WRITERS)
         for number in range(ORDERS_PER_WRITER)
     }
+
+
+_WHICH_SERVER = """
+import django
+django.setup()
+from django.db import connections, transaction
+from retrack.lib.replica import read_alias
+
+def server():
+    alias = read_alias()
+    with connections[alias].cursor() as cursor:
+        cursor.execute("SELECT pg_is_in_recovery()")
+        return alias, "standby" if cursor.fetchone()[0] else "primary"
+
+outside = server()
+with transaction.atomic():
+    inside = server()
+print(*outside, *inside)
+"""
+
+
+def test_reads_that_may_lag_go_to_the_standby_but_never_inside_a_transaction_on_the_primary(
+    replica_database,
+):
+    result = run_python(
+        _WHICH_SERVER,
+        DATABASE_URL=PRIMARY.url(replica_database),
+        DATABASE_REPLICA_URL=STANDBY.url(replica_database),
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["replica", "standby", "default", "primary"]

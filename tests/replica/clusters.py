@@ -37,10 +37,11 @@ LOCK_PATH = Path(tempfile.gettempdir()) / "retrack-test-replica.lock"
 # resumes it meanwhile (or waits on a paused standby for long).
 PAUSE_LOCK_PATH = Path(tempfile.gettempdir()) / "retrack-test-replica-pause.lock"
 # Test clusters: losing their data on a crash costs nothing, and fsync is the slowest part
-# of every commit on a busy machine. One WAL sender is enough for one standby.
+# of every commit on a busy machine. Commits stay synchronous: a commit's WAL is then
+# written, and on its way to the standby, before the client hears of it. A few WAL senders
+# are enough for one standby and its base backups.
 PRIMARY_SETTINGS = {
     "fsync": "off",
-    "synchronous_commit": "off",
     "shared_buffers": "32MB",
     "max_connections": "60",
     "max_wal_senders": "4",
@@ -287,7 +288,9 @@ def replay_paused() -> Iterator[None]:
 def wait_for_replay(seconds: float = 60) -> None:
     """Until the standby has replayed everything the primary had written when called."""
     with PRIMARY.connect() as primary:
-        target = primary.execute("SELECT pg_current_wal_lsn()").fetchone()[0]
+        # The insert position: everything committed so far is before it, even a commit
+        # whose WAL a background writer has yet to write out.
+        target = primary.execute("SELECT pg_current_wal_insert_lsn()").fetchone()[0]
     deadline = time.monotonic() + seconds
     with STANDBY.connect() as standby:
         while True:

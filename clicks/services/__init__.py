@@ -1,4 +1,8 @@
-"""Writes to clicks: recording a click (the hot path) and the retention jobs."""
+"""Writes to clicks: recording a click (the hot path) and the retention jobs.
+
+- `partitions`: the click table's monthly partitions on PostgreSQL (made ahead, dropped
+  past retention).
+"""
 
 import re
 from collections.abc import Mapping, Sequence
@@ -25,6 +29,7 @@ from clicks.models import (
     ClickRollup,
 )
 from clicks.selectors import COUNTED, ClickRoute, click_route, rolled_up_through
+from clicks.services.partitions import drop_click_partitions_before, kept_clicks_until
 from conversions.models import Claim, Conversion
 from partners.services import integration_test_partner
 from retrack.lib.database import once_more_on_a_fresh_connection
@@ -261,7 +266,10 @@ def prune_clicks_before(moment: datetime, batch_size: int = 1000) -> int:
     """Delete the clicks made before `moment` that no conversion or claim references; how many.
 
     ValueError when `moment` is within some program's attribution window: such clicks
-    can still be converted. A conversion that arrives for a click while its batch is
+    can still be converted. On partitioned PostgreSQL the months whose keys are all older
+    than `moment` go whole (`partitions.drop_click_partitions_before`), and only the rest
+    row by row: the job passes a month's start, so that nothing is left for rows. Row by
+    row, a batch at a time: a conversion that arrives for a click while its batch is
     being deleted makes the batch fail as a whole (the foreign key), never dangle.
     """
     window = longest_attribution_window()
@@ -270,12 +278,17 @@ def prune_clicks_before(moment: datetime, batch_size: int = 1000) -> int:
             "that would delete clicks that can still convert: a program attributes "
             f"conversions (or claims for missed ones) to clicks up to {window.days} days old"
         )
+    # PostgreSQL first drops the months all older than `moment` whole; the clicks kept in
+    # them are all referenced, so the rows left to go one by one start after them.
+    deleted = drop_click_partitions_before(moment)
+    since = kept_clicks_until()
     referenced = Conversion.objects.filter(click=OuterRef("pk"))
     claimed = Claim.objects.filter(click=OuterRef("pk"))
-    deleted = 0
     after: UUID | None = None
     while True:
         candidates = Click.objects.filter(_made_before(moment))
+        if since is not None:
+            candidates = candidates.filter(uuid__gte=since)
         if after is not None:
             candidates = candidates.filter(uuid__gt=after)
         batch = list(candidates.order_by("uuid").values_list("uuid", flat=True)[:batch_size])

@@ -117,9 +117,9 @@ def partition_clicks(apps, schema_editor) -> None:
         constraints = _constraints(cursor, TABLE)
         indexes = _plain_indexes(cursor, TABLE)
         cursor.execute(f"SELECT uuid::text FROM {TABLE} ORDER BY uuid DESC LIMIT 1")
-        (newest,) = cursor.fetchone()
+        newest = cursor.fetchone()
         now = datetime.now(UTC)
-        newest_moment = max(now, _moment_of(newest)) if newest else now
+        newest_moment = max(now, _moment_of(newest[0])) if newest else now
         first_month = _next_month(_month_start(newest_moment))
 
         first = f"{TABLE}_before_{first_month:%Y_%m}"

@@ -29,7 +29,12 @@ from clicks.models import (
     ClickRollup,
 )
 from clicks.selectors import COUNTED, ClickRoute, click_route, rolled_up_through
-from clicks.services.partitions import drop_click_partitions_before, kept_clicks_until
+from clicks.services.partitions import (
+    drop_click_partitions_before,
+    is_missing_partition,
+    kept_clicks_until,
+    make_partition_for,
+)
 from conversions.models import Claim, Conversion
 from partners.services import integration_test_partner
 from retrack.lib.database import once_more_on_a_fresh_connection
@@ -136,10 +141,12 @@ def _record_click(
     }
     try:
         fast_path.insert_click(values)
-    except IntegrityError:
+    except IntegrityError as error:
+        if is_missing_partition(error) and make_partition_for(click_uuid):
+            fast_path.insert_click(values)
         # Tried again with the same UUID: the first INSERT had committed and only its
         # answer was lost.
-        if not Click.objects.filter(pk=click_uuid).exists():
+        elif not Click.objects.filter(pk=click_uuid).exists():
             raise
     return ClickRedirect(click_uuid=click_uuid, location=location)
 

@@ -32,7 +32,8 @@ long report.
 from datetime import UTC, datetime
 from uuid import UUID
 
-from django.db import transaction
+import psycopg
+from django.db import IntegrityError, transaction
 from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 
@@ -98,6 +99,27 @@ def create_click_partitions(
                 created.append(name)
             month = following
     return created
+
+
+def is_missing_partition(error: IntegrityError) -> bool:
+    """Whether a click's INSERT failed because no partition takes its key's month."""
+    cause = error.__cause__
+    # PostgreSQL reports it as a check violation that names no constraint.
+    return isinstance(cause, psycopg.errors.CheckViolation) and cause.diag.constraint_name is None
+
+
+def make_partition_for(click_uuid: UUID) -> bool:
+    """Make the partition of the month of `click_uuid` (a UUIDv7), when clicks are partitioned
+    and no transaction is open (a failed INSERT has spoilt it); whether it may now be stored.
+
+    The click path's last resort if the job has not made its month: storing the click is
+    worth waiting for the lock (at most LOCK_TIMEOUT) once a month.
+    """
+    if click_connection().in_atomic_block:
+        return False
+    made_at = datetime.fromtimestamp((click_uuid.int >> 80) / 1000, tz=UTC)
+    create_click_partitions(now=made_at, months_ahead=0)
+    return clicks_are_partitioned()
 
 
 def drop_click_partitions_before(moment: datetime) -> int:

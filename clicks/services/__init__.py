@@ -287,8 +287,14 @@ def prune_clicks_before(moment: datetime, batch_size: int = 1000) -> int:
         )
     # PostgreSQL first drops the months all older than `moment` whole; the clicks kept in
     # them are all referenced, so the rows left to go one by one start after them.
-    deleted = drop_click_partitions_before(moment)
-    since = kept_clicks_until()
+    dropped = drop_click_partitions_before(moment)
+    return dropped + delete_unreferenced_clicks(moment, kept_clicks_until(), batch_size)
+
+
+def delete_unreferenced_clicks(moment: datetime, since: UUID | None, batch_size: int) -> int:
+    """Delete, a batch at a time, the clicks with keys from `since` (when given) made before
+    `moment` that no conversion or claim refers to; how many."""
+    deleted = 0
     referenced = Conversion.objects.filter(click=OuterRef("pk"))
     claimed = Claim.objects.filter(click=OuterRef("pk"))
     after: UUID | None = None

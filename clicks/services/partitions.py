@@ -145,14 +145,15 @@ def drop_click_partitions_before(moment: datetime) -> int:
     """
     if not clicks_are_partitioned():
         return 0
-    _validate_references()
+    validate_references()
     bound = first_key_at(moment)
     dropped = 0
     for partition in click_partitions():
         if partition.is_kept or partition.until is None or partition.until > bound:
             continue
-        dropped += _replace_by_kept_clicks(partition)
-    _validate_references()
+        kept, clicks, kept_clicks = copy_kept_clicks(partition)
+        dropped += clicks - kept_clicks - swap_in_kept_clicks(partition, kept)
+    validate_references()
     return dropped
 
 
@@ -167,9 +168,10 @@ def kept_clicks_until() -> UUID | None:
     return until
 
 
-def _replace_by_kept_clicks(partition: ClickPartition) -> int:
+def copy_kept_clicks(partition: ClickPartition) -> tuple[str, int, int]:
+    """Step 1 of dropping a partition: its referenced clicks copied into a new table, with
+    nothing locked that clicks need; the table's name, the partition's and its clicks."""
     kept = f"{partition.name}{KEPT_SUFFIX}"
-    references = _references()
     connection = click_connection()
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
         _lock_partitions(cursor)
@@ -189,19 +191,26 @@ def _replace_by_kept_clicks(partition: ClickPartition) -> int:
         )
         for name, definition in _own_foreign_keys(cursor):
             cursor.execute(f'ALTER TABLE {kept} ADD CONSTRAINT "{name}" {definition}')
-        _copy_referenced(cursor, partition, kept, references)
+        kept_clicks = _copy_referenced(cursor, partition, kept, _references())
         cursor.execute(f"SELECT count(*) FROM {partition.name}")
         (clicks,) = cursor.fetchone()
-        cursor.execute(f"SELECT count(*) FROM {kept}")
-        (kept_clicks,) = cursor.fetchone()
+    return kept, clicks, kept_clicks
+
+
+def swap_in_kept_clicks(partition: ClickPartition, kept: str) -> int:
+    """Step 2: the kept table takes the partition's place, and the partition is dropped;
+    how many more clicks were referenced since step 1 (and kept)."""
+    references = _references()
+    referencing = sorted({table for table, _, _, _ in references})
+    connection = click_connection()
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
         _lock_partitions(cursor)
         # Pending deferred checks (none in a job's own transaction) would forbid the ALTERs.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        referencing = sorted({table for table, _, _, _ in references})
+        more = 0
         if referencing:
             cursor.execute(f"LOCK TABLE {', '.join(referencing)} IN SHARE MODE")
-            kept_clicks += _copy_referenced(cursor, partition, kept, references, again=True)
+            more = _copy_referenced(cursor, partition, kept, references, again=True)
         cursor.execute(f"LOCK TABLE {', '.join([TABLE, *referencing])} IN ACCESS EXCLUSIVE MODE")
         for table, name, _, _ in references:
             cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
@@ -215,7 +224,7 @@ def _replace_by_kept_clicks(partition: ClickPartition) -> int:
         for table, name, _, definition in references:
             cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition} NOT VALID')
         cursor.execute(f"DROP TABLE {partition.name}")
-    return clicks - kept_clicks
+    return more
 
 
 def _copy_referenced(
@@ -285,7 +294,7 @@ def _own_foreign_keys(cursor: CursorWrapper) -> list[tuple[str, str]]:
     return cursor.fetchall()
 
 
-def _validate_references() -> None:
+def validate_references() -> None:
     """Validate the foreign keys to clicks left NOT VALID; each holds no lock that stops
     writes (SHARE UPDATE EXCLUSIVE) while it reads the referring table."""
     with click_connection().cursor() as cursor:

@@ -48,10 +48,9 @@ def create_click_partitions_summary() -> str:
     return f"Made the partitions {', '.join(created)}."
 
 
-def prune_moment(days: int) -> datetime:
-    """Before when the pruning job deletes: `days` ago, or that month's start when clicks are
-    partitioned (whole months are dropped, never deleted row by row)."""
-    moment = _days_ago(days)
+def whole_months(moment: datetime) -> datetime:
+    """The start of `moment`'s month when clicks are partitioned (pruning then only drops
+    whole months, never deletes rows one by one), else `moment` itself."""
     return month_start(moment) if clicks_are_partitioned() else moment
 
 
@@ -77,7 +76,7 @@ def prune_clicks_job() -> str:
     days = settings.RETRACK_PRUNE_CLICKS_AFTER_DAYS
     if days <= 0:
         return "Off (RETRACK_PRUNE_CLICKS_AFTER_DAYS=0)."
-    return run_job(PRUNE_CLICKS_JOB, lambda: prune_clicks_summary(prune_moment(days)))
+    return run_job(PRUNE_CLICKS_JOB, lambda: prune_clicks_summary(whole_months(_days_ago(days))))
 
 
 @shared_task

@@ -22,11 +22,11 @@ from clicks.services.partitions import (
     kept_clicks_until,
     make_partition_for,
 )
-from clicks.tasks import prune_moment
+from clicks.tasks import whole_months
 from conversions.models import Claim, Conversion
 from retrack.jobs.models import JobRun
 from tests.clicks.helpers import link, open_link, query_of, uuid7_at
-from tests.factories import ClickFactory, ConversionFactory
+from tests.factories import ClickFactory, ConversionFactory, ProgramFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -212,22 +212,36 @@ def test_anonymizing_works_across_partitions():
 
 
 @pytest.mark.postgres
-def test_the_pruning_job_goes_back_to_the_start_of_a_month():
-    moment = prune_moment(400)
+def test_pruning_by_whole_months_goes_back_to_the_start_of_a_month():
+    moment = whole_months(datetime(2026, 3, 17, 8, 30, tzinfo=UTC))
 
-    assert (moment.day, moment.hour, moment.minute, moment.second) == (1, 0, 0, 0)
-    assert (
-        datetime.now(UTC) - timedelta(days=432) < moment <= datetime.now(UTC) - timedelta(days=400)
-    )
+    assert moment == datetime(2026, 3, 1, tzinfo=UTC)
 
 
-def test_the_pruning_job_keeps_its_exact_age_on_one_table():
+def test_pruning_by_whole_months_keeps_the_exact_age_on_one_table():
     if connection.vendor == "postgresql":
         pytest.skip("SQLite only: PostgreSQL partitions the clicks")
 
-    moment = prune_moment(400)
+    moment = whole_months(datetime(2026, 3, 17, 8, 30, tzinfo=UTC))
 
-    assert abs(datetime.now(UTC) - timedelta(days=400) - moment) < timedelta(seconds=5)
+    assert moment == datetime(2026, 3, 17, 8, 30, tzinfo=UTC)
+
+
+@pytest.mark.postgres
+def test_the_prune_command_by_whole_months_spares_the_rest_of_the_month():
+    program = ProgramFactory(attribution_days=30, claim_days=90)
+    age = timedelta(days=400)
+    oldest_kept = datetime.now(UTC) - age
+    month = oldest_kept.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    earlier_month = click_at(month - timedelta(hours=1), program=program)
+    same_month = click_at(month + (oldest_kept - month) / 2, program=program)
+    output = StringIO()
+
+    call_command("prune_clicks", "--older-than", "400d", "--whole-months", stdout=output)
+
+    assert set(Click.objects.values_list("uuid", flat=True)) == {same_month.uuid}
+    assert not Click.objects.filter(pk=earlier_month.pk).exists()
+    assert output.getvalue().startswith(f"Deleted 1 clicks made before {month:%Y-%m-%d} 00:00 UTC")
 
 
 MARCH_2040 = datetime(2040, 3, 9, 12, tzinfo=UTC)

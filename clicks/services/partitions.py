@@ -25,15 +25,16 @@ Locks: a new month is made as a table of its own and then attached, which locks 
 click table only against other schema changes (SHARE UPDATE EXCLUSIVE), not against
 clicks being stored or read. Dropping a month needs the click table to itself for a few
 milliseconds; every step waits for its locks at most `LOCK_TIMEOUT` and then gives up
-(the job fails, is recorded and runs again), so that it never queues clicks behind a
-long report.
+(the swap is tried again `SWAP_ATTEMPTS` times, then the job fails, is recorded and runs
+again), so that it never queues clicks behind a long report for longer.
 """
 
+import time
 from datetime import UTC, datetime
 from uuid import UUID
 
 import psycopg
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 
@@ -50,7 +51,11 @@ from retrack.lib.uuids import uuid7_floor
 # Months made ahead of the current one: the job runs daily, so three months leave ample
 # time to notice a beat that stopped (Periodic jobs → Job runs).
 MONTHS_AHEAD = 3
-LOCK_TIMEOUT = "5s"
+LOCK_TIMEOUT = "2s"
+# A swap that timed out waiting for its locks (a long query on clicks or conversions) is
+# tried again this many times, this long apart, before the job gives up until its next run.
+SWAP_ATTEMPTS = 3
+SWAP_RETRY_SECONDS = 10
 # pg_advisory_xact_lock key: one partition change at a time (the job, the prune job and
 # an operator's command may run at once).
 _PARTITIONS_LOCK = 17_0002
@@ -152,7 +157,7 @@ def drop_click_partitions_before(moment: datetime) -> int:
         if partition.is_kept or partition.until is None or partition.until > bound:
             continue
         kept, clicks, kept_clicks = copy_kept_clicks(partition)
-        dropped += clicks - kept_clicks - swap_in_kept_clicks(partition, kept)
+        dropped += clicks - kept_clicks - _swap_with_retries(partition, kept)
     validate_references()
     return dropped
 
@@ -225,6 +230,18 @@ def swap_in_kept_clicks(partition: ClickPartition, kept: str) -> int:
             cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition} NOT VALID')
         cursor.execute(f"DROP TABLE {partition.name}")
     return more
+
+
+def _swap_with_retries(partition: ClickPartition, kept: str) -> int:
+    attempt = 1
+    while True:
+        try:
+            return swap_in_kept_clicks(partition, kept)
+        except OperationalError:
+            if attempt == SWAP_ATTEMPTS:
+                raise
+        attempt += 1
+        time.sleep(SWAP_RETRY_SECONDS)
 
 
 def _copy_referenced(

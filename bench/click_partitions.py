@@ -7,9 +7,9 @@
    same rows a batch at a time as before partitions (`delete_unreferenced_clicks`, 1000
    a batch), with the WAL each wrote;
 3. the click's INSERT, the fast path's statement through psycopg as the fast path sends
-   it, into the partitioned table (17 monthly partitions) and into a plain copy of it
-   holding the same rows, alternating in blocks: the wall time and the PostgreSQL
-   backend's CPU time (/proc) per insert.
+   it, into the partitioned table (17 monthly partitions), into a plain copy of it
+   holding the same rows, and straight into this month's partition, alternating in
+   blocks: the wall time and the PostgreSQL backend's CPU time (/proc) per insert.
 
     BENCH_DATABASE=retrack_bench_partitions flock /tmp/retrack-bench.lock \\
         .venv/bin/python bench/click_partitions.py
@@ -23,6 +23,7 @@ import importlib.util
 import os
 import statistics
 import sys
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -117,6 +118,49 @@ def timed(work):
     return time.perf_counter() - started, result
 
 
+class ClickWriter:
+    """Stores a click every 2 ms from its own connection while the retention runs, as the
+    click path would: how long the slowest waited says how long clicks were stopped."""
+
+    def __init__(self, ids: dict) -> None:
+        self.ids = ids
+        self.latencies: list[float] = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run)
+
+    def __enter__(self) -> "ClickWriter":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.thread.join()
+
+    def run(self) -> None:
+        import psycopg
+
+        from retrack.lib.uuids import uuid7
+
+        with psycopg.connect(bench_clicks.DATABASE_URL, autocommit=True) as connection:
+            while not self.stop.is_set():
+                started = time.perf_counter()
+                connection.execute(
+                    "INSERT INTO clicks_click (uuid, ref, ref2, ref3, deeplink, browser, referer,"
+                    " country, created_at, is_bot, partner_id, program_id, is_anonymized, test)"
+                    " VALUES (%s, 'w', '', '', '', '', '', '', now(), false, %s, %s, false, false)",
+                    [uuid7(), self.ids["partner_id"], self.ids["program_id"]],
+                )
+                self.latencies.append(time.perf_counter() - started)
+                time.sleep(0.002)
+
+    def summary(self) -> str:
+        ordered = sorted(self.latencies)
+        p99 = ordered[int(len(ordered) * 0.99)]
+        return (
+            f"{len(ordered)} stored, p99 {p99 * 1000:.0f} ms, slowest {ordered[-1] * 1000:.0f} ms"
+        )
+
+
 def backend_cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICKS
@@ -184,31 +228,33 @@ def main() -> None:
         january = next(p for p in click_partitions() if p.name == "clicks_click_2031_01")
         say("Dropping the month...")
         wal = wal_position(cursor)
-        copy_seconds, (kept, clicks, kept_clicks) = timed(lambda: copy_kept_clicks(january))
-        swap_seconds, _ = timed(lambda: swap_in_kept_clicks(january, kept))
-        validate_seconds, _ = timed(validate_references)
+        with ClickWriter(ids) as drop_writer:
+            copy_seconds, (kept, clicks, kept_clicks) = timed(lambda: copy_kept_clicks(january))
+            swap_seconds, _ = timed(lambda: swap_in_kept_clicks(january, kept))
+            validate_seconds, _ = timed(validate_references)
         drop_wal = wal_position(cursor) - wal
         say("Loading the same clicks again, and deleting them a batch at a time...")
         load_clicks(cursor, ids, JANUARY_2031, FEBRUARY_2031, CLICKS)
     with connection.cursor() as cursor:
         wal = wal_position(cursor)
-        delete_seconds, deleted = timed(
-            lambda: delete_unreferenced_clicks(FEBRUARY_2031, _key(JANUARY_2031), 1000)
-        )
+        with ClickWriter(ids) as delete_writer:
+            delete_seconds, deleted = timed(
+                lambda: delete_unreferenced_clicks(FEBRUARY_2031, _key(JANUARY_2031), 1000)
+            )
         delete_wal = wal_position(cursor) - wal
     drop_seconds = copy_seconds + swap_seconds + validate_seconds
     lines += [
         f"Retention of one month of {clicks:,} clicks, {kept_clicks:,} of them converted (kept):",
         "",
-        "| way | seconds | clicks stopped (locks) | WAL written |",
-        "|---|---:|---:|---:|",
-        f"| drop the partition: copy the converted out | {copy_seconds:.2f} | – | |",
-        f"| drop the partition: swap and drop | {swap_seconds:.3f} | {swap_seconds:.3f} s | |",
-        f"| drop the partition: validate the foreign keys | {validate_seconds:.2f} | – | |",
-        f"| **drop the partition, all told** | **{drop_seconds:.1f}** | |"
-        f" {drop_wal / 2**20:.0f} MB |",
+        "| way | seconds | WAL written | a click stored every 2 ms meanwhile |",
+        "|---|---:|---:|---|",
+        f"| drop the partition: copy the converted out | {copy_seconds:.2f} | | |",
+        f"| drop the partition: swap and drop | {swap_seconds:.3f} | | |",
+        f"| drop the partition: validate the foreign keys | {validate_seconds:.2f} | | |",
+        f"| **drop the partition, all told** | **{drop_seconds:.1f}** |"
+        f" {drop_wal / 2**20:.0f} MB | {drop_writer.summary()} |",
         f"| delete {deleted:,} rows, 1000 a batch (before partitions) | **{delete_seconds:.1f}** |"
-        f" – (each batch locks its rows) | {delete_wal / 2**20:.0f} MB |",
+        f" {delete_wal / 2**20:.0f} MB | {delete_writer.summary()} |",
         "",
     ]
 
@@ -219,6 +265,13 @@ def main() -> None:
         say("Copying the clicks into a plain table...")
         cursor.execute("DROP TABLE IF EXISTS clicks_click_plain")
         cursor.execute("CREATE TABLE clicks_click_plain (LIKE clicks_click INCLUDING ALL)")
+        # Its foreign keys too, which every click's INSERT checks.
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
+            " WHERE contype = 'f' AND conrelid = 'clicks_click'::regclass AND conparentid = 0"
+        )
+        for name, definition in cursor.fetchall():
+            cursor.execute(f'ALTER TABLE clicks_click_plain ADD CONSTRAINT "{name}" {definition}')
         cursor.execute("INSERT INTO clicks_click_plain SELECT * FROM clicks_click")
         cursor.execute("VACUUM ANALYZE clicks_click_plain")
         cursor.execute("VACUUM ANALYZE clicks_click")
@@ -235,9 +288,21 @@ def insert_costs(ids: dict, partitions: int, rows: int) -> list[str]:
     from retrack.lib.uuids import uuid7
 
     sql, _, _ = _insert_statement("default")
+    from clicks.selectors import click_partitions
+    from clicks.services.partitions import first_key_at
+
+    now_key = first_key_at(datetime.now(UTC))
+    current = next(
+        p.name
+        for p in click_partitions()
+        if (p.since is None or p.since <= now_key) and (p.until is None or now_key < p.until)
+    )
     statements = {
         "partitioned": sql,
         "plain": sql.replace('INSERT INTO "clicks_click"', 'INSERT INTO "clicks_click_plain"'),
+        f"this month's partition by name ({current})": sql.replace(
+            'INSERT INTO "clicks_click"', f'INSERT INTO "{current}"'
+        ),
     }
     columns = sql.split("(", 1)[1].split(")", 1)[0].replace('"', "").split(", ")
     values = {
@@ -261,7 +326,9 @@ def insert_costs(ids: dict, partitions: int, rows: int) -> list[str]:
     with psycopg.connect(bench_clicks.DATABASE_URL, autocommit=True) as connection:
         pid = connection.info.backend_pid
         for round_number in range(ROUNDS):
-            order = list(statements) if round_number % 2 == 0 else list(reversed(statements))
+            # Each round starts with the next table, so that none is always first.
+            names = list(statements)
+            order = names[round_number % len(names) :] + names[: round_number % len(names)]
             for name in order:
                 cpu_before = backend_cpu_seconds(pid)
                 started = time.perf_counter()

@@ -266,7 +266,12 @@ def _copy_referenced(
     cursor.execute(
         f"INSERT INTO {kept} SELECT * FROM {partition.name}"
         f" WHERE uuid IN ({' UNION '.join(selects)})"
-        + (" ON CONFLICT (uuid) DO NOTHING" if again else ""),
+        # Again: only those not copied yet, rather than every one meeting its copy.
+        + (
+            f" AND NOT EXISTS (SELECT 1 FROM {kept} WHERE {kept}.uuid = {partition.name}.uuid)"
+            if again
+            else ""
+        ),
         parameters,
     )
     return cursor.rowcount

@@ -120,7 +120,8 @@ def make_partition_for(click_uuid: UUID) -> bool:
     The click path's last resort if the job has not made its month: storing the click is
     worth waiting for the lock (at most LOCK_TIMEOUT) once a month.
     """
-    if click_connection().in_atomic_block:
+    # Any other UUID's first bits are no month (the click path makes only UUIDv7s).
+    if click_uuid.version != 7 or click_connection().in_atomic_block:
         return False
     made_at = datetime.fromtimestamp((click_uuid.int >> 80) / 1000, tz=UTC)
     create_click_partitions(now=made_at, months_ahead=0)

@@ -4,6 +4,7 @@ Partitions are made in months far ahead (2031), where no other test puts clicks;
 tests run in a transaction, so that every partition they make or drop is rolled back.
 """
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from io import StringIO
 
@@ -280,3 +281,12 @@ def test_the_click_path_makes_a_missing_month_and_stores_the_click(
 def test_inside_a_transaction_the_click_path_makes_no_partition():
     assert make_partition_for(uuid7_at(MARCH_2040)) is False
     assert "clicks_click_2040_03" not in partition_names()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_click_path_makes_no_partition_for_a_key_that_is_not_a_uuid7():
+    partitions = partition_names()
+
+    assert make_partition_for(uuid.UUID("f47ac10b-58cc-4372-a567-0e02b2c3d479")) is False
+    assert partition_names() == partitions

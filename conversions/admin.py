@@ -28,7 +28,7 @@ from conversions.models import Conversion, ConversionChange, ConversionForReview
 from conversions.reports import daily_charts, program_daily_report
 from conversions.selectors import auto_approve_at
 from conversions.services import ConversionRefused, approve_conversion, reject_conversion
-from retrack.admin.filters import CreatedDateFilter
+from retrack.admin.filters import CreatedDateFilter, RealOrTestFilter
 from retrack.admin.pages import CappedCountPaginator, fieldset_fields, newest_first_ordering
 from retrack.lib.money import format_money
 from retrack.lib.uuids import parse_uuid
@@ -126,6 +126,7 @@ class ConversionAdmin(admin.ModelAdmin):
         "click_ref",
     ]
     list_filter = ["status", "kind", "program", "partner", "source", ConversionDateFilter]
+    list_filter += [RealOrTestFilter]
     list_select_related = ["program", "partner", "click"]
     # Shows the search box; the exact, index-backed search is get_search_results.
     search_fields = ["order_number", "reference", "uuid", "click__ref"]
@@ -483,7 +484,7 @@ class ConversionForReviewAdmin(ConversionAdmin):
     """Needs review: pending conversions held by an open flag, oldest first."""
 
     change_list_template = "admin/change_list.html"
-    list_filter = ["program", "partner", "source", "kind"]
+    list_filter = ["program", "partner", "source", "kind", RealOrTestFilter]
     actions = [clear_conversion_flags, "reject_conversions"]
 
     def get_queryset(self, request):

@@ -6,7 +6,7 @@ from django.db.models import Prefetch, QuerySet, TextField
 from django.db.models.functions import Cast
 
 from conversions.selectors import partner_visible_changes
-from partners.models import Partner
+from partners.models import INTEGRATION_TEST_PARTNER_NAME, Partner
 from stores.models import Event, Program, ProgramStatus
 
 FEED_DEFAULT_LIMIT = 100
@@ -91,3 +91,12 @@ def admitted_programs(partner: Partner) -> QuerySet[Program]:
 def stats_programs(partner: Partner) -> QuerySet[Program]:
     """The programs the partner's stats cover: every one it is admitted to, any status."""
     return Program.objects.filter(admissions__partner=partner).order_by("name", "pk")
+
+
+def integration_test_partner_id() -> int | None:
+    """The primary key of the partner test clicks come from; None before the first one."""
+    return (
+        Partner.objects.filter(name=INTEGRATION_TEST_PARTNER_NAME)
+        .values_list("pk", flat=True)
+        .first()
+    )

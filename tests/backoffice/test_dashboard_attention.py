@@ -134,3 +134,13 @@ def test_the_admin_home_shows_the_refusals_of_the_day(operator_client):
 
     assert f'href="/admin/stores/program/{program.pk}/change/#report-log">1</a> (50.00 %)' in page
     assert "reporting, some refused" in page
+
+
+def test_a_flagged_conversions_page_says_it_is_held_not_decided(support_client):
+    conversion = _flagged()
+
+    page = support_client.get(f"/admin/conversions/conversion/{conversion.pk}/change/")
+
+    text = page.content.decode()
+    assert "— held for review: not approved automatically while a flag is open" in text
+    assert "— (decided)" not in text

@@ -153,7 +153,6 @@ def dashboard_context(request: HttpRequest) -> dict:
             charts=daily_charts(dashboard.daily),
             dashboard_tables=[("program", dashboard.programs), ("partner", dashboard.partners)],
             health=integration_health(now),
-            open_claims=count_open_claims(data["program"], data["partner"]),
             attention=attention_items(request, data["program"], data["partner"]),
         )
     return context

@@ -1,6 +1,6 @@
 """What partitioning the click table costs and saves (PostgreSQL), in one run:
 
-1. the migration (clicks 0009) of a table of `BENCH_CLICKS` clicks (1 000 000, over the
+1. the migration (clicks 0010) of a table of `BENCH_CLICKS` clicks (1 000 000, over the
    last 12 months, one in `BENCH_CONVERTED_EVERY` (50) converted), forward and back;
 2. retention of one month of `BENCH_CLICKS` clicks: dropping its partition (copying the
    converted clicks out, then the swap, whose locks stop clicks) against deleting the
@@ -195,7 +195,7 @@ def main() -> None:
     template = ConversionFactory(click=click)
 
     # 1. The migration of today's table.
-    call_command("migrate", "clicks", "0008_click_day_bot_clicks", verbosity=0)
+    call_command("migrate", "clicks", "0009_click_day_without_test_clicks", verbosity=0)
     with connection.cursor() as cursor:
         say(f"Loading {CLICKS} clicks over the last 12 months into one table...")
         load_clicks(cursor, ids, now - timedelta(days=365), now, CLICKS)
@@ -204,11 +204,11 @@ def main() -> None:
     say("Migrating forward, back and forward...")
     forward, _ = timed(lambda: call_command("migrate", "clicks", verbosity=0))
     back, _ = timed(
-        lambda: call_command("migrate", "clicks", "0008_click_day_bot_clicks", verbosity=0)
+        lambda: call_command("migrate", "clicks", "0009_click_day_without_test_clicks", verbosity=0)
     )
     forward_again, _ = timed(lambda: call_command("migrate", "clicks", verbosity=0))
     lines += [
-        f"Migration 0009 on a table of {CLICKS:,} clicks ({converted:,} converted):",
+        f"Migration 0010 on a table of {CLICKS:,} clicks ({converted:,} converted):",
         "",
         "| step | seconds |",
         "|---|---:|",

@@ -195,7 +195,7 @@ def click_connection() -> BaseDatabaseWrapper:
 
 
 def clicks_are_partitioned() -> bool:
-    """Whether the click table is partitioned: on PostgreSQL, once migration 0009 ran."""
+    """Whether the click table is partitioned: on PostgreSQL, once migration 0010 ran."""
     connection = click_connection()
     if connection.vendor != "postgresql":
         return False

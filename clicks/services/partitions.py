@@ -1,6 +1,6 @@
 """The click table's monthly partitions on PostgreSQL: made ahead, dropped past retention.
 
-Migration 0009 made `clicks_click` a table partitioned by range on its UUIDv7 primary key,
+Migration 0010 made `clicks_click` a table partitioned by range on its UUIDv7 primary key,
 one partition a month (`clicks_click_2027_01`), after a first one that holds every click
 made before the migration's next month (`clicks_click_before_2026_12`). SQLite keeps one
 table, and every function here does nothing there.
@@ -16,7 +16,7 @@ reads only the months a query's range touches.
 Why no DEFAULT partition: a default partition would take the clicks of a month that has
 no partition yet, but then that month's partition could not be made without moving those
 rows out of it, under a lock that stops the click path. Instead `create_click_partitions`
-(the daily `create_click_partitions` job, and migration 0009) keeps `MONTHS_AHEAD` months
+(the daily `create_click_partitions` job, and migration 0010) keeps `MONTHS_AHEAD` months
 made ahead, so a missed run or two change nothing. Were all of them missed, a click of a
 month without partition would fail to be stored, and the tracking link would answer its
 "try again" page (503), never a 500: the click path treats every database error so.

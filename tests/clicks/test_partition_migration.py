@@ -1,4 +1,4 @@
-"""Migration 0009 on PostgreSQL: today's click table, with clicks that conversions and
+"""Migration 0010 on PostgreSQL: today's click table, with clicks that conversions and
 claims refer to, becomes the partitioned one, and back.
 
 These tests migrate the test database itself (in transaction mode, so that the migrations'
@@ -20,7 +20,7 @@ from tests.factories import ClickFactory, ConversionFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
-BEFORE = [("clicks", "0008_click_day_bot_clicks")]
+BEFORE = [("clicks", "0009_click_day_without_test_clicks")]
 
 
 def migrate(targets) -> None:
@@ -34,7 +34,7 @@ def migrate_to_the_end() -> None:
 
 @pytest.fixture
 def todays_table():
-    """The click table as it was before migration 0009; migrated to the end afterwards."""
+    """The click table as it was before migration 0010; migrated to the end afterwards."""
     migrate(BEFORE)
     yield
     migrate_to_the_end()

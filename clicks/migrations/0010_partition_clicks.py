@@ -177,7 +177,7 @@ def unpartition_clicks(apps, schema_editor) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("clicks", "0008_click_day_bot_clicks"),
+        ("clicks", "0009_click_day_without_test_clicks"),
     ]
 
     operations = [

@@ -12,6 +12,8 @@ import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
+from retrack.lib.pooler import configure_pooler
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.FileAwareEnv()
@@ -134,6 +136,12 @@ else:
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
     )
+# Behind PgBouncer (or another pooler) in transaction mode: no server-side cursors and no
+# prepared statements, and settings that would keep session state are refused
+# (retrack/lib/pooler.py, README "PgBouncer").
+DATABASE_POOLER = env.str("DATABASE_POOLER", default="none").strip().lower()
+for _database in DATABASES.values():
+    configure_pooler(_database, DATABASE_POOLER)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

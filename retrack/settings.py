@@ -136,14 +136,16 @@ else:
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
     )
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
 # Behind PgBouncer (or another pooler) in transaction mode: no server-side cursors and no
 # prepared statements, and settings that would keep session state are refused
 # (retrack/lib/pooler.py, README "PgBouncer").
 DATABASE_POOLER = env.str("DATABASE_POOLER", default="none").strip().lower()
+# Every alias: the replica sits behind a pooler as the primary does.
 for _database in DATABASES.values():
     configure_pooler(_database, DATABASE_POOLER)
-
-DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {
     "default": env.cache("CACHE_URL", default="locmemcache://retrack"),

@@ -40,7 +40,8 @@ COSTS = {
     "feed_item_postgres": Cost(0.010, "Partner feed (jsonb_out, ~10 ms a 1000-item page)"),
     "feed_item_web": Cost(0.008, "Partner feed (18 ms a 1000-item page, less PostgreSQL's)"),
 }
-# Bytes a stored click takes, table and indexes (see the PgBouncer section's note).
+# Bytes a stored click takes, table and indexes: 419 measured ("PgBouncer in transaction
+# mode"), rounded up for longer user agents and referers than the bench's, and bloat.
 CLICK_BYTES = 600
 
 

@@ -8,6 +8,10 @@ after, today included), and conversions grouped by
 Everything else is summed here in Python from those rows, so the cost grows with the days
 and the conversions of the two periods, not with the size of the click table.
 Money stays per currency: programs may pay in different ones.
+
+The dashboard reads from the read replica when there is one (`retrack.lib.replica`): one
+server for all of its queries, so that its figures are of one moment; the open claims
+beside it are counted on the primary, as the claims' own pages show them.
 """
 
 from collections import defaultdict
@@ -15,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Count, OuterRef, Subquery, Sum
 from django.db.models.functions import TruncDate
 
@@ -23,6 +28,7 @@ from conversions.models import Conversion, ConversionStatus
 from conversions.reports import Figures, period_bounds
 from partners.models import Partner
 from retrack.lib.money import average_of
+from retrack.lib.replica import read_alias
 from stores.models import EventKind, Program, ProgramStatus
 
 PERIOD_DAYS = (7, 30, 90)
@@ -129,11 +135,14 @@ def _rate(part: int, whole: int) -> Decimal | None:
     return (Decimal(part * 100) / Decimal(whole)).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
-def dashboard_conversions(since: datetime, until: datetime, **scope) -> list[dict]:
+def dashboard_conversions(
+    since: datetime, until: datetime, *, using: str = DEFAULT_DB_ALIAS, **scope
+) -> list[dict]:
     """Conversions per (program, partner, UTC day, kind, status, currency) in [since, until),
     test conversions left out."""
     return list(
-        Conversion.objects.filter(created_at__gte=since, created_at__lt=until, test=False, **scope)
+        Conversion.objects.using(using)
+        .filter(created_at__gte=since, created_at__lt=until, test=False, **scope)
         .annotate(day=TruncDate("created_at"))
         .values("program_id", "partner_id", "day", "kind", "status", "currency")
         .annotate(number=Count("*"), order_sum=Sum("order_sum"), commission=Sum("commission"))
@@ -162,6 +171,7 @@ def operator_dashboard(
         scope["program_id"] = program.pk
     if partner is not None:
         scope["partner_id"] = partner.pk
+    using = read_alias()
 
     def totals() -> defaultdict[int, Totals]:
         return defaultdict(Totals)
@@ -169,14 +179,14 @@ def operator_dashboard(
     current = {"program": totals(), "partner": totals(), "all": totals()}
     previous = {"program": totals(), "partner": totals(), "all": totals()}
     daily = {start + timedelta(days=offset): Figures() for offset in range(length)}
-    for row in daily_click_rows(previous_start, end, **scope):
+    for row in daily_click_rows(previous_start, end, using=using, **scope):
         period = current if row["day"] >= start else previous
         for bucket in _buckets(period, row):
             bucket.clicks += row["clicks"]
             bucket.bot_clicks += row["bot_clicks"]
         if row["day"] in daily:
             daily[row["day"]].clicks += row["clicks"]
-    for row in dashboard_conversions(previous_since, until, **scope):
+    for row in dashboard_conversions(previous_since, until, using=using, **scope):
         period = current if row["day"] >= start else previous
         for bucket in _buckets(period, row):
             _add_conversions(bucket, row)
@@ -190,8 +200,10 @@ def operator_dashboard(
         previous_start=previous_start,
         previous_end=start - timedelta(days=1),
         total=Row("All", current["all"][0], previous["all"][0]),
-        programs=_rows(Program.objects.select_related("store"), current, previous, "program"),
-        partners=_rows(Partner.objects.all(), current, previous, "partner"),
+        programs=_rows(
+            Program.objects.using(using).select_related("store"), current, previous, "program"
+        ),
+        partners=_rows(Partner.objects.using(using), current, previous, "partner"),
         daily=daily,
     )
 
@@ -231,7 +243,8 @@ def integration_health(now: datetime) -> list[ProgramHealth]:
     """
     latest = Conversion.objects.filter(program=OuterRef("pk")).order_by("-created_at")
     programs = (
-        Program.objects.filter(status=ProgramStatus.ACTIVE)
+        Program.objects.using(read_alias())
+        .filter(status=ProgramStatus.ACTIVE)
         .select_related("store")
         .annotate(last_report=Subquery(latest.values("created_at")[:1]))
     )

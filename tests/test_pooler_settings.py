@@ -56,3 +56,15 @@ def test_it_refuses_session_state_behind_a_pooler_in_transaction_mode(query, ref
 
     assert result.returncode != 0
     assert refused in result.stderr
+
+
+def test_the_replica_is_configured_for_the_pooler_too():
+    values = read_settings(
+        "DATABASES['replica']['DISABLE_SERVER_SIDE_CURSORS']",
+        "DATABASES['replica']['OPTIONS']['prepare_threshold']",
+        DATABASE_URL=BOUNCER_URL,
+        DATABASE_REPLICA_URL="postgres://retrack@127.0.0.1:6433/retrack",
+        DATABASE_POOLER="transaction",
+    )
+
+    assert values == ["True", "None"]

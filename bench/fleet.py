@@ -33,6 +33,9 @@ COSTS = {
     "click_web": Cost(1.3, "Clicks: where the time goes (app per request under wrk)"),
     "click_postgres": Cost(0.4, "Clicks: where the time goes (PostgreSQL per request)"),
     "click_pgbouncer": Cost(0.08, "PgBouncer in transaction mode (PgBouncer per click)"),
+    "transaction_pgbouncer": Cost(
+        0.7, "PgBouncer in transaction mode (PgBouncer per store API create)"
+    ),
     "transaction_web": Cost(10.0, "Store API, run of 2026-11-25 23:03 (gunicorn, 8.6–11.6)"),
     "transaction_postgres": Cost(3.0, "Store API, run of 2026-11-25 23:03 (PostgreSQL, 2.8–3.7)"),
     "delivery_worker": Cost(5.0, "Webhooks, run of 2026-11-29 07:11 (worker, threads pool)"),
@@ -106,9 +109,8 @@ def tiers(clicks_a_month: float, arguments: argparse.Namespace) -> dict[str, flo
         + cores(changes, "feed_item_web", utilisation=use),
         "worker cores": cores(deliveries, "delivery_worker", utilisation=use)
         + cores(settlements, "transaction_web", utilisation=use),
-        "PgBouncer cores": cores(
-            clicks + transactions + settlements, "click_pgbouncer", utilisation=use
-        ),
+        "PgBouncer cores": cores(clicks, "click_pgbouncer", utilisation=use)
+        + cores(transactions + settlements, "transaction_pgbouncer", utilisation=use),
         "primary cores (writes)": cores(clicks, "click_postgres", utilisation=use)
         + cores(transactions + settlements, "transaction_postgres", utilisation=use)
         + cores(deliveries, "delivery_postgres", utilisation=use),

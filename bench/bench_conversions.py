@@ -18,7 +18,7 @@ gunicorn, it:
 It prints a Markdown section for bench/RESULTS.md. Environment: BENCH_PORT (18201),
 BENCH_WORKERS (gunicorn workers, 2), BENCH_THREADS (threads per worker, 4: gthread),
 BENCH_SECONDS (per wrk run, 15), BENCH_CONCURRENCY ("4 16 64"), BENCH_CLICKS (20000),
-BENCH_PACED_SECONDS (30).
+BENCH_PACED_SECONDS (30), BENCH_DATABASE (retrack_bench_conversions).
 """
 
 import datetime
@@ -37,7 +37,7 @@ from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DATABASE = "retrack_bench_conversions"
+DATABASE = os.environ.get("BENCH_DATABASE", "retrack_bench_conversions")
 PORT = int(os.environ.get("BENCH_PORT", "18201"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 THREADS = int(os.environ.get("BENCH_THREADS", "4"))
@@ -130,9 +130,13 @@ def write_lua_data(path: Path, data: dict, mode: str, run: str, replay=()) -> No
     )
 
 
+# The gunicorn master's pid: it and its children (the workers) are the bench's app CPU.
+SERVER_PIDS: set[int] = set()
+
+
 def start_server() -> subprocess.Popen:
     """gunicorn serving Retrack on PORT with the bench's workers and threads."""
-    return subprocess.Popen(
+    server = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "gunicorn"),
             "retrack.wsgi",
@@ -149,6 +153,8 @@ def start_server() -> subprocess.Popen:
         # The bench serves no static files; whitenoise's warning about it is noise here.
         env={**os.environ, "PYTHONWARNINGS": "ignore:No directory at"},
     )
+    SERVER_PIDS.add(server.pid)
+    return server
 
 
 def wait_for_server() -> None:
@@ -164,21 +170,30 @@ def wait_for_server() -> None:
 
 
 def cpu_seconds() -> dict[str, float]:
-    """CPU seconds used so far by the gunicorn and the PostgreSQL processes (Linux /proc).
+    """CPU seconds used so far by this bench's gunicorn and PostgreSQL processes (Linux /proc).
 
-    Both keep their processes for the whole bench (workers, and one backend per
-    persistent connection), so the difference over a run is that run's CPU.
+    Only this bench's gunicorn (the master and its workers) and the PostgreSQL backends
+    connected to DATABASE count, so other work on a shared machine (other databases' test
+    runs, another gunicorn) does not. Both keep their processes for the whole bench
+    (workers, and one backend per persistent connection), so the difference over a run is
+    that run's CPU. PostgreSQL's shared background processes (WAL writer, checkpointer)
+    are left out for the same reason.
     """
     ticks = {"app": 0, "postgres": 0}
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             name = Path(f"/proc/{pid}/comm").read_text().strip()
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        group = "app" if name.startswith("gunicorn") else "postgres" if name == "postgres" else None
-        if group:
-            ticks[group] += int(fields[11]) + int(fields[12])  # utime + stime
+        if int(pid) in SERVER_PIDS or int(fields[1]) in SERVER_PIDS:
+            group = "app"
+        elif name == "postgres" and f" {DATABASE} " in command:
+            group = "postgres"
+        else:
+            continue
+        ticks[group] += int(fields[11]) + int(fields[12])  # utime + stime
     hertz = os.sysconf("SC_CLK_TCK")
     return {group: count / hertz for group, count in ticks.items()}
 

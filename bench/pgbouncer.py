@@ -201,7 +201,9 @@ def click_phase(bouncer_pid: int) -> list[dict]:
 
 def store_api_phase(bouncer_pid: int) -> list[dict]:
     """bench/bench_conversions.py's create load (3-line transactions, wrk), on both apps."""
-    # It sets Django's environment (its own database) when loaded: loaded only now.
+    # It sets Django's environment (its own database) when loaded: loaded only now, and
+    # it reads BENCH_CONCURRENCY as space-separated levels, bench/clicks.py as commas.
+    os.environ["BENCH_CONCURRENCY"] = " ".join(str(level) for level in API_CONCURRENCY)
     api = bench_module("bench_conversions")
 
     api.DATABASE = f"{bench.DATABASE}_api"

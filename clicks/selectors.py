@@ -76,12 +76,19 @@ def forget_click_routes() -> None:
     _routes.clear()
 
 
-# The clicks that count in reports: not HEAD requests, crawlers or link previews.
-COUNTED = Q(is_bot=False)
+# Real clicks: not the test clicks a store developer makes (POST /api/v2/test-clicks, all
+# from the integration test partner), which no figure, roll-up or rate ever includes.
+REAL = Q(test=False)
+# Of the real clicks, those flagged as bots (HEAD requests, crawlers, link previews): shown
+# apart, never counted.
+BOT = Q(is_bot=True)
+# The clicks that count in reports: real, and not bots.
+COUNTED = REAL & ~BOT
 
 
 def counted_clicks(using: str = DEFAULT_DB_ALIAS) -> QuerySet[Click]:
-    """The clicks that count in reports: not HEAD requests, crawlers or link previews."""
+    """The clicks that count in reports: not test clicks, HEAD requests, crawlers or link
+    previews."""
     return Click.objects.using(using).filter(COUNTED)
 
 
@@ -116,8 +123,8 @@ def rolled_up_through(using: str = DEFAULT_DB_ALIAS) -> date | None:
 def daily_click_rows(
     first: date, last: date, *, using: str = DEFAULT_DB_ALIAS, **scope
 ) -> list[dict]:
-    """Clicks per (program, partner, UTC day) of the days `first`-`last`: rows of program_id,
-    partner_id, day, clicks (counted) and bot_clicks.
+    """Real clicks per (program, partner, UTC day) of the days `first`-`last`: rows of
+    program_id, partner_id, day, clicks (counted) and bot_clicks; test clicks left out.
 
     Days up to `ClickRollup.last_day` are read from `ClickDay` (at most programs × partners
     × days rows); only the later ones (today, and any day before the roll-up's next run)
@@ -140,12 +147,10 @@ def daily_click_rows(
         until = datetime.combine(last + timedelta(days=1), time.min, tzinfo=UTC)
         rows.extend(
             Click.objects.using(using)
-            .filter(created_between(since, until), **scope)
+            .filter(created_between(since, until), REAL, **scope)
             .annotate(day=TruncDate("created_at"))
             .values("program_id", "partner_id", "day")
-            .annotate(
-                clicks=Count("uuid", filter=COUNTED), bot_clicks=Count("uuid", filter=~COUNTED)
-            )
+            .annotate(clicks=Count("uuid", filter=~BOT), bot_clicks=Count("uuid", filter=BOT))
             .order_by()
         )
     return rows

@@ -20,12 +20,13 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import DEFAULT_DB_ALIAS
-from django.db.models import Count, OuterRef, Subquery, Sum
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import TruncDate
 
 from clicks.selectors import daily_click_rows
-from conversions.models import Conversion, ConversionStatus
+from conversions.models import Conversion, ConversionStatus, ReportLogEntry, ReportOutcome
 from conversions.reports import Figures, period_bounds
+from conversions.trust import open_flags_exist
 from partners.models import Partner
 from retrack.lib.money import average_of
 from retrack.lib.replica import read_alias
@@ -102,10 +103,18 @@ class ProgramHealth:
     program: Program
     last_report: datetime | None
     now: datetime
+    # Reports logged for the program in the last 24 hours, and how many were refused.
+    reports: int = 0
+    refused: int = 0
 
     @property
     def is_quiet(self) -> bool:
         return self.last_report is None or self.last_report < self.now - QUIET_AFTER
+
+    @property
+    def refusal_rate(self) -> Decimal | None:
+        """Refused reports per 100 received in the last 24 hours; None without reports."""
+        return _rate(self.refused, self.reports)
 
 
 @dataclass
@@ -234,19 +243,55 @@ def _rows(queryset, current: dict, previous: dict, kind: str) -> list[Row]:
     return sorted(rows, key=lambda row: (-row.current.clicks, -row.current.conversions, row.label))
 
 
-def integration_health(now: datetime) -> list[ProgramHealth]:
-    """Each active program with its latest conversion, the quiet ones (none in 24 h) first.
+def count_needing_review(program: Program | None = None, partner: Partner | None = None) -> int:
+    """Real pending conversions held by an open flag (the "Needs review" list's default),
+    counted on the primary as the list shows them, like the open claims."""
+    held = Conversion.objects.filter(open_flags_exist(), status=ConversionStatus.PENDING)
+    held = held.filter(test=False)
+    if program is not None:
+        held = held.filter(program=program)
+    if partner is not None:
+        held = held.filter(partner=partner)
+    return held.count()
 
-    Until the report log exists this is the newest conversion, not the newest report: a
-    refused report leaves no trace yet. One index lookup per program (newest first on
-    conversion_program_created), not a scan of the conversions.
+
+def integration_health(now: datetime) -> list[ProgramHealth]:
+    """Each active program with its latest report, the quiet ones (none in 24 h) first, and
+    its reports and refusals of the last 24 hours from the report log.
+
+    The latest report is the newest report log entry, or the newest conversion when that
+    is later (conversions recorded before the log existed, or by `seed_demo`): one index
+    lookup each per program (report_program_received, conversion_program_created). The
+    day's counts are one grouped range read of report_received. A report on an unknown
+    click or program belongs to no program and is not counted here. Test reports count:
+    they are the integration at work.
     """
+    latest_entry = ReportLogEntry.objects.filter(program=OuterRef("pk")).order_by("-received_at")
     latest = Conversion.objects.filter(program=OuterRef("pk")).order_by("-created_at")
     programs = (
         Program.objects.using(read_alias())
         .filter(status=ProgramStatus.ACTIVE)
         .select_related("store")
-        .annotate(last_report=Subquery(latest.values("created_at")[:1]))
+        .annotate(
+            last_entry=Subquery(latest_entry.values("received_at")[:1]),
+            last_conversion=Subquery(latest.values("created_at")[:1]),
+        )
     )
-    health = [ProgramHealth(program, program.last_report, now) for program in programs]
+    day = (
+        ReportLogEntry.objects.using(read_alias())
+        .filter(received_at__gte=now - QUIET_AFTER, program__isnull=False)
+        .values("program_id")
+        .annotate(reports=Count("pk"), refused=Count("pk", filter=Q(outcome=ReportOutcome.REFUSED)))
+        .order_by()
+    )
+    counts = {row["program_id"]: (row["reports"], row["refused"]) for row in day}
+    health = [
+        ProgramHealth(
+            program,
+            max(filter(None, [program.last_entry, program.last_conversion]), default=None),
+            now,
+            *counts.get(program.pk, (0, 0)),
+        )
+        for program in programs
+    ]
     return sorted(health, key=lambda item: (not item.is_quiet, item.program.name))

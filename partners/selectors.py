@@ -2,11 +2,12 @@
 
 from dataclasses import dataclass
 
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Prefetch, QuerySet, TextField
 from django.db.models.functions import Cast
 
 from conversions.selectors import partner_visible_changes
-from partners.models import Partner
+from partners.models import INTEGRATION_TEST_PARTNER_NAME, Partner
 from retrack.lib.replica import read_alias
 from stores.models import Event, Program, ProgramStatus
 
@@ -100,4 +101,14 @@ def stats_programs(partner: Partner) -> QuerySet[Program]:
         Program.objects.using(read_alias())
         .filter(admissions__partner=partner)
         .order_by("name", "pk")
+    )
+
+
+def integration_test_partner_id(using: str = DEFAULT_DB_ALIAS) -> int | None:
+    """The primary key of the partner test clicks come from; None before the first one."""
+    return (
+        Partner.objects.using(using)
+        .filter(name=INTEGRATION_TEST_PARTNER_NAME)
+        .values_list("pk", flat=True)
+        .first()
     )

@@ -53,7 +53,8 @@ VACUUM ANALYZE clicks_click;
 VACUUM ANALYZE conversions_conversion;
 SQL
 
-"${PSQL[@]}" -d "${DB}" -Atc "SELECT 'table sizes: clicks ' || pg_size_pretty(pg_total_relation_size('clicks_click')) || ', click_program_created ' || pg_size_pretty(pg_relation_size('click_program_created'))"
+# Summed over the partitions: on PostgreSQL the click table and its indexes are partitioned.
+"${PSQL[@]}" -d "${DB}" -Atc "SELECT 'table sizes: clicks ' || pg_size_pretty((SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree('clicks_click'))) || ', click_program_created ' || pg_size_pretty((SELECT sum(pg_relation_size(relid)) FROM pg_partition_tree('click_program_created')))"
 if [ "${ONLY:-}" = overview ]; then
     echo "== the overview, counted live, then read from the roll-up"
     PYTHONPATH=. .venv/bin/python bench/report_at_scale.py

@@ -12,9 +12,10 @@ from django.urls import reverse
 
 from clicks.models import Click, ClickDay, ClickRollup
 from partners.models import Admission, Partner
+from retrack.lib.plain_sql import ModelColumns, cache_relation, fetch_row, prepared
 from retrack.lib.timed_cache import MISSING, TimedCache
 from retrack.lib.uuids import created_between
-from stores.models import Program
+from stores.models import Program, Store
 
 # Per worker process. Unknown links are remembered too (as None), so that a stream of dead
 # links costs no queries either; the size bound keeps made-up links from filling memory.
@@ -73,6 +74,51 @@ def click_route(program_uuid: UUID, partner_uuid: UUID) -> ClickRoute | None:
 def forget_click_routes() -> None:
     """Drop this process's cached routes (tests start from a cold cache)."""
     _routes.clear()
+
+
+class _ClickLookup:
+    """A click with its program, the program's store and its partner, in one SELECT.
+
+    What `Click.objects.select_related("program__store", "partner").get(pk=…)` answers,
+    as hand-written SQL: the store API reads it on every report, and as a queryset its
+    building and compiling cost several times its execution (bench/RESULTS.md).
+    """
+
+    def __init__(self) -> None:
+        self.click = ModelColumns(Click, "c")
+        self.program = ModelColumns(Program, "p")
+        self.store = ModelColumns(Store, "s")
+        self.partner = ModelColumns(Partner, "a")
+        self.sql = (
+            f"SELECT {self.click.select}, {self.program.select}, {self.store.select}, "
+            f"{self.partner.select} FROM {self.click.table} "
+            f'JOIN {self.program.table} ON p."id" = c."program_id" '
+            f'JOIN {self.store.table} ON s."id" = p."store_id" '
+            f'JOIN {self.partner.table} ON a."id" = c."partner_id" '
+            'WHERE c."uuid" = %s'
+        )
+
+    def find(self, click_uuid: UUID) -> Click | None:
+        row = fetch_row(self.sql, [prepared(Click._meta.pk, click_uuid)])
+        if row is None:
+            return None
+        click = self.click.build(row)
+        offset = len(self.click)
+        program = self.program.build(row, offset)
+        offset += len(self.program)
+        cache_relation(program, "store", self.store.build(row, offset))
+        offset += len(self.store)
+        cache_relation(click, "program", program)
+        cache_relation(click, "partner", self.partner.build(row, offset))
+        return click
+
+
+_CLICKS = _ClickLookup()
+
+
+def click_with_program(click_uuid: UUID) -> Click | None:
+    """The click with its program, store and partner loaded; None if there is no such click."""
+    return _CLICKS.find(click_uuid)
 
 
 # The clicks that count in reports: not HEAD requests, crawlers or link previews.

@@ -14,6 +14,7 @@ from conversions.models import Conversion, ProductLine
 from conversions.payloads import BIGINT_MAX, LineInput
 from conversions.refusals import ConversionRefused, invalid
 from stores.models import Event, EventKind, Program
+from stores.selectors import program_events
 
 
 def resolve_events(
@@ -24,7 +25,7 @@ def resolve_events(
     Refuses with 422 `event_invalid`, naming each unusable event's field.
     """
     wanted = {event_uuid} | {line.event for line in lines}
-    found = {event.uuid: event for event in Event.objects.filter(uuid__in=wanted, program=program)}
+    found = program_events(program, wanted)
     problems: dict[str, list[str]] = {}
     message = f"is not a {kind} event of the click's program"
 

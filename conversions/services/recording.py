@@ -24,6 +24,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from clicks.models import Click
+from clicks.selectors import click_with_program
 from conversions.commission import Commission, CommissionBasis
 from conversions.models import (
     ChangeAction,
@@ -293,12 +294,11 @@ def _attribute(
 
 
 def _attributable_click(click_uuid, store: Store | None) -> Click:
-    try:
-        click = Click.objects.select_related("program__store", "partner").get(pk=click_uuid)
-    except Click.DoesNotExist:
+    click = click_with_program(click_uuid)
+    if click is None:
         raise ConversionRefused(
             422, "click_not_found", "No click has this UUID.", {"click": ["is not a known click"]}
-        ) from None
+        )
     if store is not None and click.program.store_id != store.pk:
         raise ConversionRefused(
             422,

@@ -1,0 +1,89 @@
+"""Hand-written SELECTs that still answer model instances, for the store API's hot path.
+
+Building and compiling a queryset costs about five times what running its statement does
+here (bench/RESULTS.md, "Store API"), and the store API runs the same few reads on every
+request. These helpers keep those statements literal and reuse the ORM's own pieces for
+everything else: a model's concrete columns in field order, the backend's and each
+field's converters for the values read (so SQLite and PostgreSQL answer the same Python
+types as the ORM would), `Model.from_db` for the instances, `get_db_prep_value` for the
+parameters. Only SQL text and converters are kept between calls: every call reads the
+database, so nothing read this way can be stale.
+"""
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from django.db import connection
+from django.db.models import Field, Model
+
+Converter = Callable[[Any, Any, Any], Any]
+
+
+class ModelColumns:
+    """The concrete columns of `model` under a table alias: in a SELECT, and back as one.
+
+    `select` is the column list to put in the statement; `build(row, start)` turns the
+    values from `start` on into an instance, exactly as the ORM would have loaded it.
+    """
+
+    def __init__(self, model: type[Model], alias: str) -> None:
+        self.model = model
+        self.alias = alias
+        self.fields: tuple[Field, ...] = tuple(model._meta.concrete_fields)
+        self.attnames = [field.attname for field in self.fields]
+        self.table = f'"{model._meta.db_table}" {alias}'
+        self.select = ", ".join(f'{alias}."{field.column}"' for field in self.fields)
+        self._converters: dict[str, list[tuple[int, Any, list[Converter]]]] = {}
+
+    def __len__(self) -> int:
+        return len(self.fields)
+
+    def converters(self) -> list[tuple[int, Any, list[Converter]]]:
+        """(index, column, converters) for each column that needs converting, per backend."""
+        vendor = connection.vendor
+        found = self._converters.get(vendor)
+        if found is None:
+            found = []
+            for index, field in enumerate(self.fields):
+                column = field.get_col(self.alias)
+                chain = connection.ops.get_db_converters(column) + column.get_db_converters(
+                    connection
+                )
+                if chain:
+                    found.append((index, column, chain))
+            self._converters[vendor] = found
+        return found
+
+    def build(self, row: Sequence[Any], start: int = 0) -> Model:
+        values = list(row[start : start + len(self.fields)])
+        for index, column, chain in self.converters():
+            for converter in chain:
+                values[index] = converter(values[index], column, connection)
+        return self.model.from_db(connection.alias, self.attnames, values)
+
+
+def prepared(field: Field, value: Any) -> Any:
+    """`value` as a parameter compared with `field`, as the ORM would send it."""
+    return field.get_db_prep_value(value, connection, prepared=False)
+
+
+def fetch_rows(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def fetch_row(sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
+def cache_relation(instance: Model, name: str, related: Model) -> None:
+    """Attach `related` as `instance.<name>`, as select_related would (no later query)."""
+    instance._meta.get_field(name).set_cached_value(instance, related)
+
+
+def for_update() -> str:
+    """The row-locking clause, or nothing on a backend without one (SQLite locks the file)."""
+    return " FOR UPDATE" if connection.features.has_select_for_update else ""

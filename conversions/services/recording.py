@@ -58,6 +58,7 @@ from conversions.trust import (
     lock_click,
     open_flag_codes,
 )
+from retrack.lib.plain_sql import insert_instances
 from stores.models import Event, EventKind, Store
 
 TAG_ACTOR = "tag"
@@ -159,8 +160,8 @@ def record_conversion(
             raised = click_flags(click, program, now)
             if breaches:
                 raised.insert(0, limit_exceeded_flag(breaches))
-            conversion.save(force_insert=True)
-            ProductLine.objects.bulk_create(lines)
+            insert_instances([conversion])
+            insert_instances(lines)
             flags = raise_flags(conversion, raised, now)
             # Built from the rows just written, with their relations at hand: no re-read.
             document = conversion_document(conversion, lines=lines, flags=flags)

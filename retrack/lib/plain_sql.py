@@ -87,3 +87,53 @@ def cache_relation(instance: Model, name: str, related: Model) -> None:
 def for_update() -> str:
     """The row-locking clause, or nothing on a backend without one (SQLite locks the file)."""
     return " FOR UPDATE" if connection.features.has_select_for_update else ""
+
+
+def insert_instances(instances: Sequence[Model], *, ignore_conflicts: bool = False) -> None:
+    """INSERT new instances of one model in one statement; each gets its primary key.
+
+    What `bulk_create` (or `save(force_insert=True)`) does for a model with an automatic
+    primary key and no signal receivers, without compiling a query: the values go through
+    each field's `pre_save` and `get_db_prep_save`, as the ORM sends them. With
+    `ignore_conflicts`, a row a unique constraint refuses is skipped and, as with
+    `bulk_create(ignore_conflicts=True)`, no instance learns its primary key.
+    """
+    if not instances:
+        return
+    model = type(instances[0])
+    meta = model._meta
+    auto = meta.auto_field
+    fields = [field for field in meta.local_concrete_fields if field is not auto]
+    for instance in instances:
+        # As the ORM does: a relation to an instance saved since takes its primary key.
+        instance._prepare_related_fields_for_save(operation_name="insert_instances")
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    sql = (
+        f'INSERT INTO "{meta.db_table}" ('
+        + ", ".join(f'"{field.column}"' for field in fields)
+        + ") VALUES "
+    )
+    params = [
+        field.get_db_prep_save(field.pre_save(instance, True), connection)
+        for instance in instances
+        for field in fields
+    ]
+    with connection.cursor() as cursor:
+        if ignore_conflicts:
+            values = ", ".join([row] * len(instances))
+            cursor.execute(f"{sql}{values} ON CONFLICT DO NOTHING", params)
+            keys = [None] * len(instances)
+        elif connection.features.can_return_rows_from_bulk_insert:
+            cursor.execute(
+                sql + ", ".join([row] * len(instances)) + f' RETURNING "{auto.column}"', params
+            )
+            keys = [key for (key,) in cursor.fetchall()]
+        else:
+            keys = []
+            for index in range(len(instances)):
+                cursor.execute(sql + row, params[index * len(fields) : (index + 1) * len(fields)])
+                keys.append(connection.ops.last_insert_id(cursor, meta.db_table, auto.column))
+    for instance, key in zip(instances, keys, strict=True):
+        setattr(instance, auto.attname, key)
+        instance._state.adding = False
+        instance._state.db = connection.alias

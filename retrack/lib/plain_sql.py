@@ -13,10 +13,16 @@ database, so nothing read this way can be stale.
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, Model
 
 Converter = Callable[[Any, Any, Any], Any]
+
+
+def _connection() -> BaseDatabaseWrapper:
+    # Once per call: each use of django.db.connection is a thread-local lookup.
+    return connections[DEFAULT_DB_ALIAS]
 
 
 class ModelColumns:
@@ -38,7 +44,7 @@ class ModelColumns:
     def __len__(self) -> int:
         return len(self.fields)
 
-    def converters(self) -> list[tuple[int, Any, list[Converter]]]:
+    def converters(self, connection: BaseDatabaseWrapper) -> list[tuple[int, Any, list[Converter]]]:
         """(index, column, converters) for each column that needs converting, per backend."""
         vendor = connection.vendor
         found = self._converters.get(vendor)
@@ -55,8 +61,9 @@ class ModelColumns:
         return found
 
     def build(self, row: Sequence[Any], start: int = 0) -> Model:
+        connection = _connection()
         values = list(row[start : start + len(self.fields)])
-        for index, column, chain in self.converters():
+        for index, column, chain in self.converters(connection):
             for converter in chain:
                 values[index] = converter(values[index], column, connection)
         return self.model.from_db(connection.alias, self.attnames, values)
@@ -64,17 +71,17 @@ class ModelColumns:
 
 def prepared(field: Field, value: Any) -> Any:
     """`value` as a parameter compared with `field`, as the ORM would send it."""
-    return field.get_db_prep_value(value, connection, prepared=False)
+    return field.get_db_prep_value(value, _connection(), prepared=False)
 
 
 def fetch_rows(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-    with connection.cursor() as cursor:
+    with _connection().cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
 
 
 def fetch_row(sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
-    with connection.cursor() as cursor:
+    with _connection().cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone()
 
@@ -86,7 +93,7 @@ def cache_relation(instance: Model, name: str, related: Model) -> None:
 
 def for_update() -> str:
     """The row-locking clause, or nothing on a backend without one (SQLite locks the file)."""
-    return " FOR UPDATE" if connection.features.has_select_for_update else ""
+    return " FOR UPDATE" if _connection().features.has_select_for_update else ""
 
 
 def insert_instances(instances: Sequence[Model], *, ignore_conflicts: bool = False) -> None:
@@ -100,6 +107,7 @@ def insert_instances(instances: Sequence[Model], *, ignore_conflicts: bool = Fal
     """
     if not instances:
         return
+    connection = _connection()
     model = type(instances[0])
     meta = model._meta
     auto = meta.auto_field

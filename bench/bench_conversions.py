@@ -13,12 +13,15 @@ gunicorn, it:
    slow answer is not hidden by the next request waiting for it;
 5. checks that the stored conversions equal the 201 answers, with one history entry each;
 6. reports, for each wrk run, the CPU time the gunicorn and the PostgreSQL processes spent
-   per request (from /proc), which tells where a transaction's cost lies.
+   per request (from /proc), which tells where a transaction's cost lies;
+7. runs the same create load against the baseline (bench/conversions_baseline.py: the same
+   reads and writes with bare psycopg, no framework), served by gunicorn with the same
+   settings on the same port, and reports Retrack's throughput and CPU against it.
 
 It prints a Markdown section for bench/RESULTS.md. Environment: BENCH_PORT (18201),
 BENCH_WORKERS (gunicorn workers, 2), BENCH_THREADS (threads per worker, 4: gthread),
 BENCH_SECONDS (per wrk run, 15), BENCH_CONCURRENCY ("4 16 64"), BENCH_CLICKS (20000),
-BENCH_PACED_SECONDS (30).
+BENCH_PACED_SECONDS (30), BENCH_BASELINE ("0" skips the baseline).
 """
 
 import datetime
@@ -46,6 +49,7 @@ CONCURRENCY = [int(level) for level in os.environ.get("BENCH_CONCURRENCY", "4 16
 CLICKS = int(os.environ.get("BENCH_CLICKS", "20000"))
 PACED_RATE = 50
 PACED_SECONDS = int(os.environ.get("BENCH_PACED_SECONDS", "30"))
+BASELINE = os.environ.get("BENCH_BASELINE", "1") != "0"
 
 os.environ.update(
     {
@@ -130,12 +134,12 @@ def write_lua_data(path: Path, data: dict, mode: str, run: str, replay=()) -> No
     )
 
 
-def start_server() -> subprocess.Popen:
-    """gunicorn serving Retrack on PORT with the bench's workers and threads."""
+def start_server(application: str = "retrack.wsgi") -> subprocess.Popen:
+    """gunicorn serving `application` on PORT with the bench's workers and threads."""
     return subprocess.Popen(
         [
             str(Path(sys.executable).parent / "gunicorn"),
-            "retrack.wsgi",
+            application,
             "--bind",
             f"127.0.0.1:{PORT}",
             "--workers",
@@ -163,27 +167,41 @@ def wait_for_server() -> None:
     raise SystemExit("gunicorn did not start")
 
 
-def cpu_seconds() -> dict[str, float]:
-    """CPU seconds used so far by the gunicorn and the PostgreSQL processes (Linux /proc).
+def cpu_seconds(server: subprocess.Popen) -> dict[str, float]:
+    """CPU seconds used so far by the bench's gunicorn and its PostgreSQL backends (/proc).
 
-    Both keep their processes for the whole bench (workers, and one backend per
-    persistent connection), so the difference over a run is that run's CPU.
+    Only this bench's processes: the gunicorn master and its workers, and the backends
+    connected to the bench's database (the machine may be running other databases' work).
+    Both keep their processes for the whole run (workers, and one backend per persistent
+    connection), so the difference over a run is that run's CPU.
     """
+    import psycopg
+
+    with psycopg.connect(f"postgresql://postgres@127.0.0.1:5432/{DATABASE}") as db:
+        backends = {
+            str(pid)
+            for (pid,) in db.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                [DATABASE],
+            )
+        }
     ticks = {"app": 0, "postgres": 0}
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
-            name = Path(f"/proc/{pid}/comm").read_text().strip()
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        group = "app" if name.startswith("gunicorn") else "postgres" if name == "postgres" else None
+        parent = int(fields[1])
+        group = (
+            "app" if server.pid in (int(pid), parent) else "postgres" if pid in backends else None
+        )
         if group:
             ticks[group] += int(fields[11]) + int(fields[12])  # utime + stime
     hertz = os.sysconf("SC_CLK_TCK")
     return {group: count / hertz for group, count in ticks.items()}
 
 
-def run_wrk(data_file: Path, connections: int, seconds: int) -> dict:
+def run_wrk(server: subprocess.Popen, data_file: Path, connections: int, seconds: int) -> dict:
     threads = min(2, connections)
     command = [
         "wrk",
@@ -196,7 +214,7 @@ def run_wrk(data_file: Path, connections: int, seconds: int) -> dict:
         str(ROOT / "bench" / "conversions.lua"),
         f"http://127.0.0.1:{PORT}",
     ]
-    cpu_before = cpu_seconds()
+    cpu_before = cpu_seconds(server)
     result = subprocess.run(
         command,
         env={**os.environ, "BENCH_DATA": str(data_file)},
@@ -204,7 +222,7 @@ def run_wrk(data_file: Path, connections: int, seconds: int) -> dict:
         text=True,
         check=True,
     )
-    cpu_after = cpu_seconds()
+    cpu_after = cpu_seconds(server)
     if result.stderr.strip():
         print(result.stderr.strip(), file=sys.stderr)
     line = next(row for row in result.stdout.splitlines() if row.startswith("RESULT "))
@@ -347,19 +365,20 @@ def main() -> None:
         wait_for_server()
         create_file = work / "create.lua"
         write_lua_data(create_file, data, "create", f"{run}-warm")
-        warm = run_wrk(create_file, 4, 5)
+        warm = run_wrk(server, create_file, 4, 5)
         runs = []
         for connections in CONCURRENCY:
             write_lua_data(create_file, data, "create", f"{run}-c{connections}")
-            runs.append(run_wrk(create_file, connections, SECONDS))
+            runs.append(run_wrk(server, create_file, connections, SECONDS))
         replay_file = work / "replay.lua"
         write_lua_data(replay_file, data, "replay", run, replay_pairs(f"{run}-c"))
-        replay = run_wrk(replay_file, 16, SECONDS)
+        replay = run_wrk(server, replay_file, 16, SECONDS)
         paced = paced_run(data, f"{run}-paced", PACED_RATE, PACED_SECONDS)
     finally:
         server.terminate()
         server.wait(timeout=30)
-        shutil.rmtree(work, ignore_errors=True)
+    baseline = run_baseline(data, f"b{run}", work) if BASELINE else None
+    shutil.rmtree(work, ignore_errors=True)
 
     wrk_201 = warm["created"] + sum(r["created"] for r in runs)
     stored, histories = stored_counts(run)
@@ -369,13 +388,65 @@ def main() -> None:
     in_flight = stored - paced_stored - wrk_201
     in_flight_bound = 4 + sum(CONCURRENCY)
     print_report(runs, replay, paced, wrk_201, stored, histories, paced_stored, in_flight)
+    if baseline is not None:
+        print_baseline(runs, baseline)
     if (
         paced_stored != paced["created"]
         or not 0 <= in_flight <= in_flight_bound
         or histories != stored
         or replay["created"]
+        or (baseline is not None and not baseline["consistent"])
     ):
         raise SystemExit("MISMATCH: stored conversions differ from the 201 answers")
+
+
+def run_baseline(data: dict, run: str, work: Path) -> dict:
+    """The same create load on the bare-psycopg baseline, at the same concurrency levels."""
+    server = start_server("bench.conversions_baseline:application")
+    try:
+        wait_for_server()
+        create_file = work / "baseline.lua"
+        write_lua_data(create_file, data, "create", f"{run}-warm")
+        warm = run_wrk(server, create_file, 4, 5)
+        runs = []
+        for connections in CONCURRENCY:
+            write_lua_data(create_file, data, "create", f"{run}-c{connections}")
+            runs.append(run_wrk(server, create_file, connections, SECONDS))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    answered = warm["created"] + sum(r["created"] for r in runs)
+    stored, histories = stored_counts(run)
+    in_flight = stored - answered
+    return {
+        "runs": runs,
+        "stored": stored,
+        "in_flight": in_flight,
+        "consistent": histories == stored and 0 <= in_flight <= 4 + sum(CONCURRENCY),
+    }
+
+
+def print_baseline(runs: list[dict], baseline: dict) -> None:
+    print(
+        "\nBaseline (bench/conversions_baseline.py: the same reads and writes with bare "
+        "psycopg, no framework), same gunicorn settings, right after:\n"
+    )
+    print(
+        "| connections | baseline tx/s | Retrack tx/s | Retrack / baseline | "
+        "CPU ms per request, gunicorn: baseline / Retrack | PostgreSQL: baseline / Retrack |"
+    )
+    print("|---|---|---|---|---|---|")
+    for ours, theirs in zip(runs, baseline["runs"], strict=True):
+        print(
+            f"| {ours['connections']} | {theirs['rate']:.0f} | {ours['rate']:.0f} | "
+            f"{ours['rate'] / theirs['rate']:.2f} | "
+            f"{theirs['app_cpu_ms']:.1f} / {ours['app_cpu_ms']:.1f} | "
+            f"{theirs['postgres_cpu_ms']:.1f} / {ours['postgres_cpu_ms']:.1f} |"
+        )
+    print(
+        f"\nBaseline check: {baseline['stored']} conversions stored, "
+        f"{baseline['in_flight']} of them in flight when wrk stopped, each with its history entry."
+    )
 
 
 def print_report(runs, replay, paced, wrk_201, stored, histories, paced_stored, in_flight):

@@ -21,7 +21,6 @@ from partners.models import DeliveryStatus, Partner, WebhookDelivery, WebhookEnd
 from partners.webhooks.dispatch import queue_deliveries_on_commit
 from partners.webhooks.events import WebhookEvent, conversion_change_event
 from partners.webhooks.sending import AttemptResult, post_webhook
-from retrack.lib.plain_sql import fetch_rows
 from retrack.lib.public_addresses import UnsafeUrl, resolve_webhook_url
 from retrack.lib.webhook_signing import new_webhook_secret, sign_webhook
 from retrack.metrics import count_webhook_delivery
@@ -109,7 +108,11 @@ def record_webhook_event(partner_id: int, event: WebhookEvent) -> list[int]:
     Call it inside the transaction that made the event happen: the deliveries then exist
     exactly when the change does, whatever becomes of the broker or this process.
     """
-    endpoint_pks = _active_endpoint_pks(partner_id)
+    endpoint_pks = list(
+        WebhookEndpoint.objects.filter(partner_id=partner_id, active=True).values_list(
+            "pk", flat=True
+        )
+    )
     if not endpoint_pks:
         return []
     now = timezone.now()
@@ -129,16 +132,6 @@ def record_webhook_event(partner_id: int, event: WebhookEvent) -> list[int]:
     delivery_pks = [delivery.pk for delivery in deliveries]
     queue_deliveries_on_commit(delivery_pks)
     return delivery_pks
-
-
-def _active_endpoint_pks(partner_id: int) -> list[int]:
-    # Plain SQL: every change of every conversion asks, mostly to learn there is none.
-    rows = fetch_rows(
-        f'SELECT "id" FROM "{WebhookEndpoint._meta.db_table}" '
-        'WHERE "partner_id" = %s AND "active" ORDER BY "created_at", "id"',
-        [partner_id],
-    )
-    return [pk for (pk,) in rows]
 
 
 # --- Attempts -----------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from conversions.models import (
     ReportSource,
 )
 from retrack.lib.plain_sql import insert_instances
-from stores.models import EventKind
+from stores.models import EventKind, Store
 from stores.selectors import program_events
 from tests.factories import (
     ClickFactory,
@@ -156,3 +156,10 @@ def test_it_skips_a_row_a_unique_constraint_refuses_when_told_to():
         (FlagCode.BOT_CLICK, "3"),
         (FlagCode.TOO_FAST, "1"),
     ]
+
+
+def test_it_refuses_to_insert_a_model_whose_saves_have_receivers():
+    # Stores keep an audit history (django-simple-history), written by a post_save receiver.
+    with pytest.raises(TypeError, match="signal receivers"):
+        insert_instances([Store(name="Unheard Store")])
+    assert not Store.objects.filter(name="Unheard Store").exists()

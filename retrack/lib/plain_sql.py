@@ -16,6 +16,7 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, Model
+from django.db.models.signals import post_save, pre_save
 
 Converter = Callable[[Any, Any, Any], Any]
 
@@ -109,6 +110,9 @@ def insert_instances(instances: Sequence[Model], *, ignore_conflicts: bool = Fal
         return
     connection = _connection()
     model = type(instances[0])
+    if pre_save.has_listeners(model) or post_save.has_listeners(model):
+        # A library's receiver (an audit trail) must not be skipped silently.
+        raise TypeError(f"{model.__name__} has save signal receivers: use the ORM to save it")
     meta = model._meta
     auto = meta.auto_field
     fields = [field for field in meta.local_concrete_fields if field is not auto]

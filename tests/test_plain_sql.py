@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from clicks.models import Click
-from clicks.selectors import click_with_program
+from clicks.selectors import reported_click
 from conversions.models import (
     Conversion,
     ConversionFlag,
@@ -41,9 +41,10 @@ def test_it_loads_a_click_with_its_program_store_and_partner_as_the_orm_does():
     created = ClickFactory(ref="r-1", ip_address="192.0.2.7", is_bot=True)
     expected = Click.objects.select_related("program__store", "partner").get(pk=created.pk)
 
-    click = click_with_program(created.pk)
+    click, events = reported_click(created.pk)
 
     assert _values(click) == _values(expected)
+    assert events == {}
     with CaptureQueriesContext(connection) as queries:
         assert _values(click.program) == _values(expected.program)
         assert _values(click.program.store) == _values(expected.program.store)
@@ -55,7 +56,22 @@ def test_it_loads_a_click_with_its_program_store_and_partner_as_the_orm_does():
 def test_it_answers_no_click_for_an_unknown_uuid():
     ClickFactory()
 
-    assert click_with_program(uuid.uuid4()) is None
+    assert reported_click(uuid.uuid4()) is None
+
+
+def test_it_joins_only_the_clicks_programs_events_to_the_click():
+    click = ClickFactory()
+    own = EventFactory(program=click.program, name="Shoes")
+    other = EventFactory(program=click.program, name="Socks")
+    foreign = EventFactory(name="Elsewhere")
+
+    found = reported_click(click.pk, {own.uuid, foreign.uuid, uuid.uuid4()})
+
+    assert found.click == click
+    assert set(found.events) == {own.uuid}
+    assert other.uuid not in found.events
+    assert _values(found.events[own.uuid]) == _values(type(own).objects.get(pk=own.pk))
+    assert found.events[own.uuid].program is found.click.program
 
 
 def test_it_finds_only_the_programs_own_events():

@@ -18,13 +18,14 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from clicks.models import Click
-from clicks.selectors import click_with_program
+from clicks.selectors import reported_click
 from conversions.commission import Commission, CommissionBasis
 from conversions.models import (
     ChangeAction,
@@ -47,6 +48,7 @@ from conversions.services.pricing import (
     line_record,
     priced_lines,
     product_lines,
+    reported_events,
     resolve_events,
     storable_commission,
 )
@@ -101,12 +103,12 @@ def record_conversion(
     """
     report = _parse_report(EventKind(kind), payload)
     idempotency_key = parse_idempotency_key(idempotency_key)
-    click = _attributable_click(report.click, store)
+    click, found_events = _attributable_click(report, store)
     program = click.program
     fingerprint = report.fingerprint()
     now = timezone.now()
     try:
-        order_event, line_events = _attribute(report, click, now, source)
+        order_event, line_events = _attribute(report, click, found_events, now, source)
         commission = _commission(report, order_event, line_events)
         breaches = limit_breaches(
             program,
@@ -270,7 +272,11 @@ def _lead_report(payload: Any) -> _Report:
 
 
 def _attribute(
-    report: _Report, click: Click, now: datetime, source: ConversionSource
+    report: _Report,
+    click: Click,
+    found_events: dict[UUID, Event],
+    now: datetime,
+    source: ConversionSource,
 ) -> tuple[Event, list[Event]]:
     """The report's events, once the click's age, the events and the currency are checked."""
     program = click.program
@@ -283,7 +289,9 @@ def _attribute(
             f"({program.attribution_days} days).",
             {"click": ["is older than the attribution window"]},
         )
-    order_event, line_events = resolve_events(program, report.kind, report.event, report.products)
+    order_event, line_events = resolve_events(
+        program, report.kind, report.event, report.products, found_events
+    )
     if report.currency is not None and report.currency != program.currency:
         raise ConversionRefused(
             422,
@@ -294,12 +302,14 @@ def _attribute(
     return order_event, line_events
 
 
-def _attributable_click(click_uuid, store: Store | None) -> Click:
-    click = click_with_program(click_uuid)
-    if click is None:
+def _attributable_click(report: _Report, store: Store | None) -> tuple[Click, dict[UUID, Event]]:
+    """The report's click, and those of its events that are the click's program's."""
+    found = reported_click(report.click, reported_events(report.event, report.products))
+    if found is None:
         raise ConversionRefused(
             422, "click_not_found", "No click has this UUID.", {"click": ["is not a known click"]}
         )
+    click = found.click
     if store is not None and click.program.store_id != store.pk:
         raise ConversionRefused(
             422,
@@ -307,7 +317,7 @@ def _attributable_click(click_uuid, store: Store | None) -> Click:
             "The click belongs to another store's program.",
             {"click": ["belongs to another store's program"]},
         )
-    return click
+    return click, found.events
 
 
 def _find_existing(click: Click, report: _Report, idempotency_key: str | None) -> Conversion | None:

@@ -18,14 +18,13 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from uuid import UUID
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from clicks.models import Click
-from clicks.selectors import reported_click
+from clicks.selectors import ReportedClick, reported_click
 from conversions.commission import Commission, CommissionBasis
 from conversions.models import (
     ChangeAction,
@@ -103,12 +102,12 @@ def record_conversion(
     """
     report = _parse_report(EventKind(kind), payload)
     idempotency_key = parse_idempotency_key(idempotency_key)
-    click, found_events = _attributable_click(report, store)
-    program = click.program
+    reported = _attributable_click(report, store)
+    click, program = reported.click, reported.click.program
     fingerprint = report.fingerprint()
     now = timezone.now()
     try:
-        order_event, line_events = _attribute(report, click, found_events, now, source)
+        order_event, line_events = _attribute(report, reported, now, source)
         commission = _commission(report, order_event, line_events)
         breaches = limit_breaches(
             program,
@@ -272,14 +271,10 @@ def _lead_report(payload: Any) -> _Report:
 
 
 def _attribute(
-    report: _Report,
-    click: Click,
-    found_events: dict[UUID, Event],
-    now: datetime,
-    source: ConversionSource,
+    report: _Report, reported: ReportedClick, now: datetime, source: ConversionSource
 ) -> tuple[Event, list[Event]]:
     """The report's events, once the click's age, the events and the currency are checked."""
-    program = click.program
+    click, program = reported.click, reported.click.program
     expired = click.created_at < now - timedelta(days=program.attribution_days)
     if expired and source != ConversionSource.CLAIM:
         raise ConversionRefused(
@@ -290,7 +285,7 @@ def _attribute(
             {"click": ["is older than the attribution window"]},
         )
     order_event, line_events = resolve_events(
-        program, report.kind, report.event, report.products, found_events
+        program, report.kind, report.event, report.products, reported.events
     )
     if report.currency is not None and report.currency != program.currency:
         raise ConversionRefused(
@@ -302,22 +297,21 @@ def _attribute(
     return order_event, line_events
 
 
-def _attributable_click(report: _Report, store: Store | None) -> tuple[Click, dict[UUID, Event]]:
+def _attributable_click(report: _Report, store: Store | None) -> ReportedClick:
     """The report's click, and those of its events that are the click's program's."""
     found = reported_click(report.click, reported_events(report.event, report.products))
     if found is None:
         raise ConversionRefused(
             422, "click_not_found", "No click has this UUID.", {"click": ["is not a known click"]}
         )
-    click = found.click
-    if store is not None and click.program.store_id != store.pk:
+    if store is not None and found.click.program.store_id != store.pk:
         raise ConversionRefused(
             422,
             "click_not_yours",
             "The click belongs to another store's program.",
             {"click": ["belongs to another store's program"]},
         )
-    return click, found.events
+    return found
 
 
 def _find_existing(click: Click, report: _Report, idempotency_key: str | None) -> Conversion | None:

@@ -179,3 +179,12 @@ def test_it_refuses_to_insert_a_model_whose_saves_have_receivers():
     with pytest.raises(TypeError, match="signal receivers"):
         insert_instances([Store(name="Unheard Store")])
     assert not Store.objects.filter(name="Unheard Store").exists()
+
+
+def test_it_refuses_to_insert_a_model_without_an_automatic_key():
+    # A click's key is its UUID: nothing to learn back from the INSERT.
+    click = ClickFactory.build()
+
+    with pytest.raises(TypeError, match="no automatic primary key"):
+        insert_instances([click])
+    assert not Click.objects.exists()

@@ -11,6 +11,7 @@ database, so nothing read this way can be stale.
 """
 
 from collections.abc import Callable, Sequence
+from functools import cache
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -97,6 +98,24 @@ def for_update() -> str:
     return " FOR UPDATE" if _connection().features.has_select_for_update else ""
 
 
+@cache
+def _insertable_fields(model: type[Model]) -> tuple[Field, ...]:
+    """The columns an INSERT of `model` names: all but its automatic primary key.
+
+    Only models whose every value comes from Python: a database default or a generated
+    column would need the ORM's placeholders, and a model without an automatic key could
+    not learn its key back.
+    """
+    meta = model._meta
+    if meta.auto_field is None:
+        raise TypeError(f"{model.__name__} has no automatic primary key: use the ORM to save it")
+    fields = tuple(field for field in meta.local_concrete_fields if field is not meta.auto_field)
+    for field in fields:
+        if field.generated or field.has_db_default():
+            raise TypeError(f"{model.__name__}.{field.name} is set by the database: use the ORM")
+    return fields
+
+
 def insert_instances(instances: Sequence[Model], *, ignore_conflicts: bool = False) -> None:
     """INSERT new instances of one model in one statement; each gets its primary key.
 
@@ -115,7 +134,7 @@ def insert_instances(instances: Sequence[Model], *, ignore_conflicts: bool = Fal
         raise TypeError(f"{model.__name__} has save signal receivers: use the ORM to save it")
     meta = model._meta
     auto = meta.auto_field
-    fields = [field for field in meta.local_concrete_fields if field is not auto]
+    fields = _insertable_fields(model)
     for instance in instances:
         # As the ORM does: a relation to an instance saved since takes its primary key.
         instance._prepare_related_fields_for_save(operation_name="insert_instances")

@@ -360,25 +360,11 @@ def main() -> None:
     data = seed()
     run = uuid.uuid4().hex[:8]
     work = Path(tempfile.mkdtemp(prefix="retrack-bench-conversions-"))
-    server = start_server()
     try:
-        wait_for_server()
-        create_file = work / "create.lua"
-        write_lua_data(create_file, data, "create", f"{run}-warm")
-        warm = run_wrk(server, create_file, 4, 5)
-        runs = []
-        for connections in CONCURRENCY:
-            write_lua_data(create_file, data, "create", f"{run}-c{connections}")
-            runs.append(run_wrk(server, create_file, connections, SECONDS))
-        replay_file = work / "replay.lua"
-        write_lua_data(replay_file, data, "replay", run, replay_pairs(f"{run}-c"))
-        replay = run_wrk(server, replay_file, 16, SECONDS)
-        paced = paced_run(data, f"{run}-paced", PACED_RATE, PACED_SECONDS)
+        warm, runs, replay, paced = run_retrack(data, run, work)
+        baseline = run_baseline(data, f"b{run}", work) if BASELINE else None
     finally:
-        server.terminate()
-        server.wait(timeout=30)
-    baseline = run_baseline(data, f"b{run}", work) if BASELINE else None
-    shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
 
     wrk_201 = warm["created"] + sum(r["created"] for r in runs)
     stored, histories = stored_counts(run)
@@ -398,6 +384,28 @@ def main() -> None:
         or (baseline is not None and not baseline["consistent"])
     ):
         raise SystemExit("MISMATCH: stored conversions differ from the 201 answers")
+
+
+def run_retrack(data: dict, run: str, work: Path) -> tuple[dict, list[dict], dict, dict]:
+    """Retrack's runs: warm-up, create at each level, replay, and the paced run."""
+    server = start_server()
+    try:
+        wait_for_server()
+        create_file = work / "create.lua"
+        write_lua_data(create_file, data, "create", f"{run}-warm")
+        warm = run_wrk(server, create_file, 4, 5)
+        runs = []
+        for connections in CONCURRENCY:
+            write_lua_data(create_file, data, "create", f"{run}-c{connections}")
+            runs.append(run_wrk(server, create_file, connections, SECONDS))
+        replay_file = work / "replay.lua"
+        write_lua_data(replay_file, data, "replay", run, replay_pairs(f"{run}-c"))
+        replay = run_wrk(server, replay_file, 16, SECONDS)
+        paced = paced_run(data, f"{run}-paced", PACED_RATE, PACED_SECONDS)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return warm, runs, replay, paced
 
 
 def run_baseline(data: dict, run: str, work: Path) -> dict:

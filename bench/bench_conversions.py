@@ -21,7 +21,8 @@ gunicorn, it:
 It prints a Markdown section for bench/RESULTS.md. Environment: BENCH_PORT (18201),
 BENCH_WORKERS (gunicorn workers, 2), BENCH_THREADS (threads per worker, 4: gthread),
 BENCH_SECONDS (per wrk run, 15), BENCH_CONCURRENCY ("4 16 64"), BENCH_CLICKS (20000),
-BENCH_PACED_SECONDS (30), BENCH_BASELINE ("0" skips the baseline).
+BENCH_PACED_SECONDS (30), BENCH_DATABASE (retrack_bench_conversions), BENCH_BASELINE ("0"
+skips the baseline).
 """
 
 import datetime
@@ -40,7 +41,7 @@ from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DATABASE = "retrack_bench_conversions"
+DATABASE = os.environ.get("BENCH_DATABASE", "retrack_bench_conversions")
 PORT = int(os.environ.get("BENCH_PORT", "18201"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 THREADS = int(os.environ.get("BENCH_THREADS", "4"))
@@ -134,9 +135,13 @@ def write_lua_data(path: Path, data: dict, mode: str, run: str, replay=()) -> No
     )
 
 
+# The gunicorn master's pid: it and its children (the workers) are the bench's app CPU.
+SERVER_PIDS: set[int] = set()
+
+
 def start_server(application: str = "retrack.wsgi") -> subprocess.Popen:
     """gunicorn serving `application` on PORT with the bench's workers and threads."""
-    return subprocess.Popen(
+    server = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "gunicorn"),
             application,
@@ -153,6 +158,8 @@ def start_server(application: str = "retrack.wsgi") -> subprocess.Popen:
         # The bench serves no static files; whitenoise's warning about it is noise here.
         env={**os.environ, "PYTHONWARNINGS": "ignore:No directory at"},
     )
+    SERVER_PIDS.add(server.pid)
+    return server
 
 
 def wait_for_server() -> None:
@@ -167,41 +174,36 @@ def wait_for_server() -> None:
     raise SystemExit("gunicorn did not start")
 
 
-def cpu_seconds(server: subprocess.Popen) -> dict[str, float]:
-    """CPU seconds used so far by the bench's gunicorn and its PostgreSQL backends (/proc).
+def cpu_seconds() -> dict[str, float]:
+    """CPU seconds used so far by this bench's gunicorn and PostgreSQL processes (Linux /proc).
 
-    Only this bench's processes: the gunicorn master and its workers, and the backends
-    connected to the bench's database (the machine may be running other databases' work).
-    Both keep their processes for the whole run (workers, and one backend per persistent
-    connection), so the difference over a run is that run's CPU.
+    Only this bench's gunicorn (the master and its workers) and the PostgreSQL backends
+    connected to DATABASE count, so other work on a shared machine (other databases' test
+    runs, another gunicorn) does not. Both keep their processes for the whole bench
+    (workers, and one backend per persistent connection), so the difference over a run is
+    that run's CPU. PostgreSQL's shared background processes (WAL writer, checkpointer)
+    are left out for the same reason.
     """
-    import psycopg
-
-    with psycopg.connect(f"postgresql://postgres@127.0.0.1:5432/{DATABASE}") as db:
-        backends = {
-            str(pid)
-            for (pid,) in db.execute(
-                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-                [DATABASE],
-            )
-        }
     ticks = {"app": 0, "postgres": 0}
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
+            name = Path(f"/proc/{pid}/comm").read_text().strip()
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        parent = int(fields[1])
-        group = (
-            "app" if server.pid in (int(pid), parent) else "postgres" if pid in backends else None
-        )
-        if group:
-            ticks[group] += int(fields[11]) + int(fields[12])  # utime + stime
+        if int(pid) in SERVER_PIDS or int(fields[1]) in SERVER_PIDS:
+            group = "app"
+        elif name == "postgres" and f" {DATABASE} " in command:
+            group = "postgres"
+        else:
+            continue
+        ticks[group] += int(fields[11]) + int(fields[12])  # utime + stime
     hertz = os.sysconf("SC_CLK_TCK")
     return {group: count / hertz for group, count in ticks.items()}
 
 
-def run_wrk(server: subprocess.Popen, data_file: Path, connections: int, seconds: int) -> dict:
+def run_wrk(data_file: Path, connections: int, seconds: int) -> dict:
     threads = min(2, connections)
     command = [
         "wrk",
@@ -214,7 +216,7 @@ def run_wrk(server: subprocess.Popen, data_file: Path, connections: int, seconds
         str(ROOT / "bench" / "conversions.lua"),
         f"http://127.0.0.1:{PORT}",
     ]
-    cpu_before = cpu_seconds(server)
+    cpu_before = cpu_seconds()
     result = subprocess.run(
         command,
         env={**os.environ, "BENCH_DATA": str(data_file)},
@@ -222,7 +224,7 @@ def run_wrk(server: subprocess.Popen, data_file: Path, connections: int, seconds
         text=True,
         check=True,
     )
-    cpu_after = cpu_seconds(server)
+    cpu_after = cpu_seconds()
     if result.stderr.strip():
         print(result.stderr.strip(), file=sys.stderr)
     line = next(row for row in result.stdout.splitlines() if row.startswith("RESULT "))
@@ -393,14 +395,14 @@ def run_retrack(data: dict, run: str, work: Path) -> tuple[dict, list[dict], dic
         wait_for_server()
         create_file = work / "create.lua"
         write_lua_data(create_file, data, "create", f"{run}-warm")
-        warm = run_wrk(server, create_file, 4, 5)
+        warm = run_wrk(create_file, 4, 5)
         runs = []
         for connections in CONCURRENCY:
             write_lua_data(create_file, data, "create", f"{run}-c{connections}")
-            runs.append(run_wrk(server, create_file, connections, SECONDS))
+            runs.append(run_wrk(create_file, connections, SECONDS))
         replay_file = work / "replay.lua"
         write_lua_data(replay_file, data, "replay", run, replay_pairs(f"{run}-c"))
-        replay = run_wrk(server, replay_file, 16, SECONDS)
+        replay = run_wrk(replay_file, 16, SECONDS)
         paced = paced_run(data, f"{run}-paced", PACED_RATE, PACED_SECONDS)
     finally:
         server.terminate()
@@ -415,11 +417,11 @@ def run_baseline(data: dict, run: str, work: Path) -> dict:
         wait_for_server()
         create_file = work / "baseline.lua"
         write_lua_data(create_file, data, "create", f"{run}-warm")
-        warm = run_wrk(server, create_file, 4, 5)
+        warm = run_wrk(create_file, 4, 5)
         runs = []
         for connections in CONCURRENCY:
             write_lua_data(create_file, data, "create", f"{run}-c{connections}")
-            runs.append(run_wrk(server, create_file, connections, SECONDS))
+            runs.append(run_wrk(create_file, connections, SECONDS))
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -4,7 +4,7 @@
 # aggregate queries for the last 30 days and prints their plans; then once more with the
 # partial index the README suggests; then times the partner stats with the covering
 # index they ship with and, as the baseline, with the plain index it replaced. Run by
-# `make bench-reports`.
+# `make bench-reports`. ONLY=dashboard times the dashboard alone after the fill.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,14 +23,14 @@ echo "== filling ${CLICKS} clicks over ${DAYS} days (3 % bots) and $((CLICKS / 1
 "${PSQL[@]}" -d "${DB}" <<SQL
 -- Time-ordered like UUIDv7: 48 bits of milliseconds, then the version, then a counter.
 INSERT INTO clicks_click (uuid, partner_id, program_id, ref, ref2, ref3, deeplink, ip_address,
-                          browser, referer, country, created_at, is_bot, is_anonymized)
+                          browser, referer, country, created_at, is_bot, is_anonymized, test)
 SELECT (lpad(to_hex(floor(extract(epoch FROM at) * 1000)::bigint), 12, '0') || '7000' || '8'
         || lpad(to_hex(i), 15, '0'))::uuid,
        (SELECT id FROM partners_partner LIMIT 1),
        programs.ids[1 + i % array_length(programs.ids, 1)],
        'rf-' || i, '', '', 'https://www.awesome-store.example/shoes?id=' || (i % 5000),
        ('192.0.2.' || (i % 250))::inet, 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/120.0',
-       'https://www.refunder.se/', 'SE', at, i % 33 = 0, false
+       'https://www.refunder.se/', 'SE', at, i % 33 = 0, false, false
 FROM generate_series(1, ${CLICKS}) AS i,
      LATERAL (SELECT now() - interval '${DAYS} days'
                      + (interval '${DAYS} days') * i / ${CLICKS} AS at) AS moment,
@@ -39,13 +39,13 @@ FROM generate_series(1, ${CLICKS}) AS i,
 INSERT INTO conversions_conversion (uuid, kind, status, status_reason, program_id, partner_id,
     click_id, event_id, order_number, reference, order_sum, vat_sum, commission,
     commission_breakdown, currency, vouchers, source, payload_fingerprint, created_at,
-    updated_at)
+    updated_at, confirmed, test)
 SELECT gen_random_uuid(), 'transaction', (ARRAY['pending', 'approved', 'rejected'])[1 + n % 3],
        '', c.program_id, c.partner_id, c.uuid,
        (SELECT id FROM stores_event e WHERE e.program_id = c.program_id
           AND e.kind = 'transaction' ORDER BY id LIMIT 1),
        'order-' || n, NULL, 10000 + n % 900, 2000, 648, '[]', 'SEK', '[]', 'api', '',
-       c.created_at + interval '1 hour', c.created_at + interval '1 hour'
+       c.created_at + interval '1 hour', c.created_at + interval '1 hour', true, false
 FROM (SELECT row_number() OVER () AS n, * FROM clicks_click WHERE ref ~ '00\$') AS c;
 
 VACUUM ANALYZE clicks_click;
@@ -53,6 +53,11 @@ VACUUM ANALYZE conversions_conversion;
 SQL
 
 "${PSQL[@]}" -d "${DB}" -Atc "SELECT 'table sizes: clicks ' || pg_size_pretty(pg_total_relation_size('clicks_click')) || ', click_program_created ' || pg_size_pretty(pg_relation_size('click_program_created'))"
+if [ "${ONLY:-}" = dashboard ]; then
+    echo "== the dashboard (admin home), with the finished days rolled up"
+    PYTHONPATH=. .venv/bin/python bench/report_at_scale.py dashboard
+    exit 0
+fi
 PYTHONPATH=. .venv/bin/python bench/report_at_scale.py
 
 echo "== partner stats (GET /api/v2/partner/stats), as shipped: click_partner_created_cover"

@@ -76,7 +76,8 @@ class Click(models.Model):
 
 
 class ClickDay(models.Model):
-    """Counted clicks (bots apart) of one partner on one program on one finished UTC day.
+    """Counted clicks (bots apart) of one partner on one program on one finished UTC day;
+    test clicks are never in it.
 
     A rollup of the click table, written by `roll_up_click_days` for each day once it has
     ended, so that statistics read at most programs × days rows however many clicks there

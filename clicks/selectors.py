@@ -7,6 +7,7 @@ from urllib.parse import quote
 from uuid import UUID
 
 from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.urls import reverse
@@ -149,13 +150,20 @@ def reported_click(click_uuid: UUID, event_uuids: Collection[UUID] = ()) -> Repo
     return _CLICKS.find(click_uuid, event_uuids)
 
 
-# The clicks that count in reports: not HEAD requests, crawlers or link previews.
-COUNTED = Q(is_bot=False)
+# Real clicks: not the test clicks a store developer makes (POST /api/v2/test-clicks, all
+# from the integration test partner), which no figure, roll-up or rate ever includes.
+REAL = Q(test=False)
+# Of the real clicks, those flagged as bots (HEAD requests, crawlers, link previews): shown
+# apart, never counted.
+BOT = Q(is_bot=True)
+# The clicks that count in reports: real, and not bots.
+COUNTED = REAL & ~BOT
 
 
-def counted_clicks() -> QuerySet[Click]:
-    """The clicks that count in reports: not HEAD requests, crawlers or link previews."""
-    return Click.objects.filter(COUNTED)
+def counted_clicks(using: str = DEFAULT_DB_ALIAS) -> QuerySet[Click]:
+    """The clicks that count in reports: not test clicks, HEAD requests, crawlers or link
+    previews."""
+    return Click.objects.using(using).filter(COUNTED)
 
 
 def count_clicks(
@@ -177,26 +185,33 @@ def count_clicks(
     return clicks.count()
 
 
-def rolled_up_through() -> date | None:
-    """The last UTC day whose counted clicks are all in `ClickDay`; None before the first run."""
-    return ClickRollup.objects.filter(pk=1).values_list("last_day", flat=True).first()
+def rolled_up_through(using: str = DEFAULT_DB_ALIAS) -> date | None:
+    """The last UTC day whose counted clicks are all in `ClickDay`; None before the first run.
+
+    `using`: the database read; the reports pass the one they read the days from, so that
+    the day and the rows it covers come from the same server.
+    """
+    return ClickRollup.objects.using(using).filter(pk=1).values_list("last_day", flat=True).first()
 
 
-def daily_click_rows(first: date, last: date, **scope) -> list[dict]:
-    """Clicks per (program, partner, UTC day) of the days `first`-`last`: rows of program_id,
-    partner_id, day, clicks (counted) and bot_clicks.
+def daily_click_rows(
+    first: date, last: date, *, using: str = DEFAULT_DB_ALIAS, **scope
+) -> list[dict]:
+    """Real clicks per (program, partner, UTC day) of the days `first`-`last`: rows of
+    program_id, partner_id, day, clicks (counted) and bot_clicks; test clicks left out.
 
     Days up to `ClickRollup.last_day` are read from `ClickDay` (at most programs × partners
     × days rows); only the later ones (today, and any day before the roll-up's next run)
     are counted from the clicks, through their UUIDv7 index. `scope` narrows both (e.g.
-    program_id=…).
+    program_id=…); `using` is the database read.
     """
     rows: list[dict] = []
     live_from = first
-    rolled_through = rolled_up_through()
+    rolled_through = rolled_up_through(using)
     if rolled_through is not None and rolled_through >= first:
         rows.extend(
-            ClickDay.objects.filter(day__gte=first, day__lte=min(last, rolled_through), **scope)
+            ClickDay.objects.using(using)
+            .filter(day__gte=first, day__lte=min(last, rolled_through), **scope)
             .values("program_id", "partner_id", "day", "clicks", "bot_clicks")
             .order_by()
         )
@@ -205,12 +220,11 @@ def daily_click_rows(first: date, last: date, **scope) -> list[dict]:
         since = datetime.combine(live_from, time.min, tzinfo=UTC)
         until = datetime.combine(last + timedelta(days=1), time.min, tzinfo=UTC)
         rows.extend(
-            Click.objects.filter(created_between(since, until), **scope)
+            Click.objects.using(using)
+            .filter(created_between(since, until), REAL, **scope)
             .annotate(day=TruncDate("created_at"))
             .values("program_id", "partner_id", "day")
-            .annotate(
-                clicks=Count("uuid", filter=COUNTED), bot_clicks=Count("uuid", filter=~COUNTED)
-            )
+            .annotate(clicks=Count("uuid", filter=~BOT), bot_clicks=Count("uuid", filter=BOT))
             .order_by()
         )
     return rows

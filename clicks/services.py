@@ -24,7 +24,7 @@ from clicks.models import (
     ClickDay,
     ClickRollup,
 )
-from clicks.selectors import COUNTED, ClickRoute, click_route, rolled_up_through
+from clicks.selectors import BOT, REAL, ClickRoute, click_route, rolled_up_through
 from conversions.models import Claim, Conversion
 from partners.services import integration_test_partner
 from retrack.lib.database import once_more_on_a_fresh_connection
@@ -293,8 +293,8 @@ ROLLUP_MARGIN = timedelta(minutes=10)
 
 
 def roll_up_click_days(now: datetime | None = None) -> int:
-    """Count each finished UTC day's clicks per partner and program into ClickDay (counted
-    clicks and bot clicks apart).
+    """Count each finished UTC day's real clicks per partner and program into ClickDay
+    (counted clicks and bot clicks apart; test clicks are no figure, so not rolled up).
 
     Days are rolled in order after `ClickRollup.last_day` (from the first click's day on the
     first run), each in its own short transaction that writes the day's rows (an upsert, so
@@ -309,11 +309,9 @@ def roll_up_click_days(now: datetime | None = None) -> int:
         since = datetime.combine(day, datetime.min.time(), tzinfo=UTC)
         until = since + timedelta(days=1)
         counts = (
-            Click.objects.filter(created_between(since, until))
+            Click.objects.filter(created_between(since, until), REAL)
             .values("partner_id", "program_id")
-            .annotate(
-                clicks=Count("uuid", filter=COUNTED), bot_clicks=Count("uuid", filter=~COUNTED)
-            )
+            .annotate(clicks=Count("uuid", filter=~BOT), bot_clicks=Count("uuid", filter=BOT))
             .order_by()
         )
         rows = [

@@ -13,7 +13,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 
 from clicks.models import Click
-from conversions.admin_display import breakdown_rows, change_value
+from conversions.admin_display import auto_approval_text, breakdown_rows, change_value
 from conversions.admin_review import (
     ConversionFlagInline,
     clear_conversion_flags,
@@ -26,9 +26,8 @@ from conversions.exports import csv_download
 from conversions.forms import RejectForm, ReportForm
 from conversions.models import Conversion, ConversionChange, ConversionForReview, ProductLine
 from conversions.reports import daily_charts, program_daily_report
-from conversions.selectors import auto_approve_at
 from conversions.services import ConversionRefused, approve_conversion, reject_conversion
-from retrack.admin.filters import CreatedDateFilter
+from retrack.admin.filters import CreatedDateFilter, RealOrTestFilter
 from retrack.admin.pages import CappedCountPaginator, fieldset_fields, newest_first_ordering
 from retrack.lib.money import format_money
 from retrack.lib.uuids import parse_uuid
@@ -126,6 +125,7 @@ class ConversionAdmin(admin.ModelAdmin):
         "click_ref",
     ]
     list_filter = ["status", "kind", "program", "partner", "source", ConversionDateFilter]
+    list_filter += [RealOrTestFilter]
     list_select_related = ["program", "partner", "click"]
     # Shows the search box; the exact, index-backed search is get_search_results.
     search_fields = ["order_number", "reference", "uuid", "click__ref"]
@@ -286,13 +286,7 @@ class ConversionAdmin(admin.ModelAdmin):
 
     @admin.display(description="auto-approval")
     def auto_approval(self, conversion: Conversion) -> str:
-        moment = auto_approve_at(conversion)
-        if moment is None:
-            return "— (decided)"
-        due = formats.localize(timezone.template_localtime(moment))
-        if moment <= timezone.now():
-            return f"due since {due}: the next run of the approval job approves it"
-        return f"{due} (in {timesince(timezone.now(), moment, depth=1)}), unless decided before"
+        return auto_approval_text(conversion)
 
     @admin.display(description="country")
     def click_country(self, conversion: Conversion) -> str:
@@ -483,7 +477,7 @@ class ConversionForReviewAdmin(ConversionAdmin):
     """Needs review: pending conversions held by an open flag, oldest first."""
 
     change_list_template = "admin/change_list.html"
-    list_filter = ["program", "partner", "source", "kind"]
+    list_filter = ["program", "partner", "source", "kind", RealOrTestFilter]
     actions = [clear_conversion_flags, "reject_conversions"]
 
     def get_queryset(self, request):

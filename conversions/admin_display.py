@@ -1,8 +1,13 @@
-"""How the conversion pages show stored values: history changes and the commission breakdown."""
+"""How the conversion pages show stored values: history changes, the commission breakdown
+and the auto-approval date."""
 
+from django.utils import formats, timezone
 from django.utils.html import format_html_join
+from django.utils.timesince import timesince
 
 from conversions.commission import FIXED_PER_CONVERSION, FIXED_PER_UNIT, PERCENT_OF_NET
+from conversions.models import Conversion, ConversionStatus
+from conversions.selectors import auto_approve_at
 from retrack.lib.money import format_money
 
 
@@ -51,3 +56,16 @@ def breakdown_rows(breakdown: list, currency: str) -> list[str]:
             )
         )
     return rows
+
+
+def auto_approval_text(conversion: Conversion) -> str:
+    """When the approval job approves the conversion, or why it will not."""
+    moment = auto_approve_at(conversion)
+    if moment is None and conversion.status == ConversionStatus.PENDING:
+        return "— held for review: not approved automatically while a flag is open"
+    if moment is None:
+        return "— (decided)"
+    due = formats.localize(timezone.template_localtime(moment))
+    if moment <= timezone.now():
+        return f"due since {due}: the next run of the approval job approves it"
+    return f"{due} (in {timesince(timezone.now(), moment, depth=1)}), unless decided before"

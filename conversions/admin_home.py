@@ -11,11 +11,13 @@ from urllib.parse import urlencode
 
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from django.utils import timezone
 
 from conversions.claims.selectors import count_open_claims
 from conversions.dashboard import (
     Row,
+    count_needing_review,
     integration_health,
     operator_dashboard,
     percent_change,
@@ -24,6 +26,44 @@ from conversions.forms import DashboardForm
 from conversions.models import ConversionStatus
 from conversions.reports import daily_charts
 from retrack.lib.money import format_money
+
+
+@dataclass
+class Attention:
+    """A count of things waiting for an operator, and the list where they wait."""
+
+    label: str
+    count: int
+    url: str
+
+
+def attention_items(request: HttpRequest, program, partner) -> list[Attention]:
+    """Conversions needing review and open claims (of the selection), each linked to its
+    admin list narrowed the same way; a list the user may not view is left out."""
+    narrowed = {}
+    if program is not None:
+        narrowed["program__id__exact"] = program.pk
+    if partner is not None:
+        narrowed["partner__id__exact"] = partner.pk
+    query = f"?{urlencode(narrowed)}" if narrowed else ""
+    items = []
+    if request.user.has_perm("conversions.view_conversionforreview"):
+        items.append(
+            Attention(
+                "Conversions needing review",
+                count_needing_review(program, partner),
+                reverse("admin:conversions_conversionforreview_changelist") + query,
+            )
+        )
+    if request.user.has_perm("conversions.view_claim"):
+        items.append(
+            Attention(
+                "Open claims",
+                count_open_claims(program, partner),
+                reverse("admin:conversions_claim_changelist") + query,
+            )
+        )
+    return items
 
 
 @dataclass
@@ -113,7 +153,7 @@ def dashboard_context(request: HttpRequest) -> dict:
             charts=daily_charts(dashboard.daily),
             dashboard_tables=[("program", dashboard.programs), ("partner", dashboard.partners)],
             health=integration_health(now),
-            open_claims=count_open_claims(data["program"], data["partner"]),
+            attention=attention_items(request, data["program"], data["partner"]),
         )
     return context
 

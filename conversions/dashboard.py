@@ -8,6 +8,10 @@ after, today included), and conversions grouped by
 Everything else is summed here in Python from those rows, so the cost grows with the days
 and the conversions of the two periods, not with the size of the click table.
 Money stays per currency: programs may pay in different ones.
+
+The dashboard reads from the read replica when there is one (`retrack.lib.replica`): one
+server for all of its queries, so that its figures are of one moment; the open claims
+beside it are counted on the primary, as the claims' own pages show them.
 """
 
 from collections import defaultdict
@@ -15,14 +19,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, OuterRef, Subquery, Sum
+from django.db import DEFAULT_DB_ALIAS
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import TruncDate
 
 from clicks.selectors import daily_click_rows
-from conversions.models import Conversion, ConversionStatus
+from conversions.models import Conversion, ConversionStatus, ReportLogEntry, ReportOutcome
 from conversions.reports import Figures, period_bounds
+from conversions.trust import open_flags_exist
 from partners.models import Partner
 from retrack.lib.money import average_of
+from retrack.lib.replica import read_alias
 from stores.models import EventKind, Program, ProgramStatus
 
 PERIOD_DAYS = (7, 30, 90)
@@ -96,10 +103,18 @@ class ProgramHealth:
     program: Program
     last_report: datetime | None
     now: datetime
+    # Reports logged for the program in the last 24 hours, and how many were refused.
+    reports: int = 0
+    refused: int = 0
 
     @property
     def is_quiet(self) -> bool:
         return self.last_report is None or self.last_report < self.now - QUIET_AFTER
+
+    @property
+    def refusal_rate(self) -> Decimal | None:
+        """Refused reports per 100 received in the last 24 hours; None without reports."""
+        return _rate(self.refused, self.reports)
 
 
 @dataclass
@@ -129,11 +144,14 @@ def _rate(part: int, whole: int) -> Decimal | None:
     return (Decimal(part * 100) / Decimal(whole)).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
-def dashboard_conversions(since: datetime, until: datetime, **scope) -> list[dict]:
+def dashboard_conversions(
+    since: datetime, until: datetime, *, using: str = DEFAULT_DB_ALIAS, **scope
+) -> list[dict]:
     """Conversions per (program, partner, UTC day, kind, status, currency) in [since, until),
     test conversions left out."""
     return list(
-        Conversion.objects.filter(created_at__gte=since, created_at__lt=until, test=False, **scope)
+        Conversion.objects.using(using)
+        .filter(created_at__gte=since, created_at__lt=until, test=False, **scope)
         .annotate(day=TruncDate("created_at"))
         .values("program_id", "partner_id", "day", "kind", "status", "currency")
         .annotate(number=Count("*"), order_sum=Sum("order_sum"), commission=Sum("commission"))
@@ -162,6 +180,7 @@ def operator_dashboard(
         scope["program_id"] = program.pk
     if partner is not None:
         scope["partner_id"] = partner.pk
+    using = read_alias()
 
     def totals() -> defaultdict[int, Totals]:
         return defaultdict(Totals)
@@ -169,14 +188,14 @@ def operator_dashboard(
     current = {"program": totals(), "partner": totals(), "all": totals()}
     previous = {"program": totals(), "partner": totals(), "all": totals()}
     daily = {start + timedelta(days=offset): Figures() for offset in range(length)}
-    for row in daily_click_rows(previous_start, end, **scope):
+    for row in daily_click_rows(previous_start, end, using=using, **scope):
         period = current if row["day"] >= start else previous
         for bucket in _buckets(period, row):
             bucket.clicks += row["clicks"]
             bucket.bot_clicks += row["bot_clicks"]
         if row["day"] in daily:
             daily[row["day"]].clicks += row["clicks"]
-    for row in dashboard_conversions(previous_since, until, **scope):
+    for row in dashboard_conversions(previous_since, until, using=using, **scope):
         period = current if row["day"] >= start else previous
         for bucket in _buckets(period, row):
             _add_conversions(bucket, row)
@@ -190,8 +209,10 @@ def operator_dashboard(
         previous_start=previous_start,
         previous_end=start - timedelta(days=1),
         total=Row("All", current["all"][0], previous["all"][0]),
-        programs=_rows(Program.objects.select_related("store"), current, previous, "program"),
-        partners=_rows(Partner.objects.all(), current, previous, "partner"),
+        programs=_rows(
+            Program.objects.using(using).select_related("store"), current, previous, "program"
+        ),
+        partners=_rows(Partner.objects.using(using), current, previous, "partner"),
         daily=daily,
     )
 
@@ -222,18 +243,55 @@ def _rows(queryset, current: dict, previous: dict, kind: str) -> list[Row]:
     return sorted(rows, key=lambda row: (-row.current.clicks, -row.current.conversions, row.label))
 
 
-def integration_health(now: datetime) -> list[ProgramHealth]:
-    """Each active program with its latest conversion, the quiet ones (none in 24 h) first.
+def count_needing_review(program: Program | None = None, partner: Partner | None = None) -> int:
+    """Real pending conversions held by an open flag (the "Needs review" list's default),
+    counted on the primary as the list shows them, like the open claims."""
+    held = Conversion.objects.filter(open_flags_exist(), status=ConversionStatus.PENDING)
+    held = held.filter(test=False)
+    if program is not None:
+        held = held.filter(program=program)
+    if partner is not None:
+        held = held.filter(partner=partner)
+    return held.count()
 
-    Until the report log exists this is the newest conversion, not the newest report: a
-    refused report leaves no trace yet. One index lookup per program (newest first on
-    conversion_program_created), not a scan of the conversions.
+
+def integration_health(now: datetime) -> list[ProgramHealth]:
+    """Each active program with its latest report, the quiet ones (none in 24 h) first, and
+    its reports and refusals of the last 24 hours from the report log.
+
+    The latest report is the newest report log entry, or the newest conversion when that
+    is later (conversions recorded before the log existed, or by `seed_demo`): one index
+    lookup each per program (report_program_received, conversion_program_created). The
+    day's counts are one grouped range read of report_received. A report on an unknown
+    click or program belongs to no program and is not counted here. Test reports count:
+    they are the integration at work.
     """
+    latest_entry = ReportLogEntry.objects.filter(program=OuterRef("pk")).order_by("-received_at")
     latest = Conversion.objects.filter(program=OuterRef("pk")).order_by("-created_at")
     programs = (
-        Program.objects.filter(status=ProgramStatus.ACTIVE)
+        Program.objects.using(read_alias())
+        .filter(status=ProgramStatus.ACTIVE)
         .select_related("store")
-        .annotate(last_report=Subquery(latest.values("created_at")[:1]))
+        .annotate(
+            last_entry=Subquery(latest_entry.values("received_at")[:1]),
+            last_conversion=Subquery(latest.values("created_at")[:1]),
+        )
     )
-    health = [ProgramHealth(program, program.last_report, now) for program in programs]
+    day = (
+        ReportLogEntry.objects.using(read_alias())
+        .filter(received_at__gte=now - QUIET_AFTER, program__isnull=False)
+        .values("program_id")
+        .annotate(reports=Count("pk"), refused=Count("pk", filter=Q(outcome=ReportOutcome.REFUSED)))
+        .order_by()
+    )
+    counts = {row["program_id"]: (row["reports"], row["refused"]) for row in day}
+    health = [
+        ProgramHealth(
+            program,
+            max(filter(None, [program.last_entry, program.last_conversion]), default=None),
+            now,
+            *counts.get(program.pk, (0, 0)),
+        )
+        for program in programs
+    ]
     return sorted(health, key=lambda item: (not item.is_quiet, item.program.name))

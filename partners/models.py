@@ -8,6 +8,9 @@ from retrack.audit.services import history_user
 from retrack.lib.tokens import ApiTokenBase
 from stores.models import Program
 
+# The partner that test clicks come from (contract section 8), made on first use.
+INTEGRATION_TEST_PARTNER_NAME = "Retrack integration test"
+
 
 class Partner(models.Model):
     """A publisher that sends traffic, e.g. the cashback site Refunder SE."""

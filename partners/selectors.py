@@ -2,11 +2,13 @@
 
 from dataclasses import dataclass
 
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Prefetch, QuerySet, TextField
 from django.db.models.functions import Cast
 
 from conversions.selectors import partner_visible_changes
-from partners.models import Partner
+from partners.models import INTEGRATION_TEST_PARTNER_NAME, Partner
+from retrack.lib.replica import read_alias
 from stores.models import Event, Program, ProgramStatus
 
 FEED_DEFAULT_LIMIT = 100
@@ -48,8 +50,11 @@ def partner_feed_page(partner: Partner, *, after_sequence: int, limit: int) -> F
     page of a long feed is as cheap as the first. The snapshots are returned as stored: the
     conversion as it was right after that change, with `change` set to its sequence.
     """
+    # From the read replica when there is one: it lags, it never skips (README, "The read
+    # replica"): its state is a prefix of the primary's commit order, as sequence order is.
     rows = list(
         partner_visible_changes()
+        .using(read_alias())
         .filter(partner=partner, sequence__gt=after_sequence)
         .order_by("sequence")
         .values_list("sequence", Cast("snapshot", output_field=TextField()))[: limit + 1]
@@ -67,7 +72,8 @@ def partner_conversion_snapshot(partner: Partner, conversion_uuid) -> str | None
     """One of the partner's conversions as its latest feed item shows it (JSON text), or None.
 
     Test conversions and other partners' never have an item in this partner's feed, so
-    they are as unknown here as a conversion that does not exist.
+    they are as unknown here as a conversion that does not exist. Read from the primary,
+    even with a read replica: a webhook receiver looks up at once what it was just told of.
     """
     return (
         partner_visible_changes()
@@ -89,5 +95,20 @@ def admitted_programs(partner: Partner) -> QuerySet[Program]:
 
 
 def stats_programs(partner: Partner) -> QuerySet[Program]:
-    """The programs the partner's stats cover: every one it is admitted to, any status."""
-    return Program.objects.filter(admissions__partner=partner).order_by("name", "pk")
+    """The programs the partner's stats cover: every one it is admitted to, any status
+    (from the read replica when there is one, as the stats themselves)."""
+    return (
+        Program.objects.using(read_alias())
+        .filter(admissions__partner=partner)
+        .order_by("name", "pk")
+    )
+
+
+def integration_test_partner_id(using: str = DEFAULT_DB_ALIAS) -> int | None:
+    """The primary key of the partner test clicks come from; None before the first one."""
+    return (
+        Partner.objects.using(using)
+        .filter(name=INTEGRATION_TEST_PARTNER_NAME)
+        .values_list("pk", flat=True)
+        .first()
+    )

@@ -2,7 +2,7 @@
 
 from django.db import IntegrityError, transaction
 
-from partners.models import Admission, Partner, PartnerToken
+from partners.models import INTEGRATION_TEST_PARTNER_NAME, Admission, Partner, PartnerToken
 from stores.models import Program
 from stores.services import revoke_api_token
 
@@ -25,9 +25,6 @@ def admit_partner(partner: Partner, program: Program) -> Admission:
     with transaction.atomic():
         admission, _ = Admission.objects.get_or_create(partner=partner, program=program)
     return admission
-
-
-INTEGRATION_TEST_PARTNER_NAME = "Retrack integration test"
 
 
 def integration_test_partner() -> Partner:

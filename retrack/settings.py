@@ -114,26 +114,51 @@ TEMPLATES = [
 WSGI_APPLICATION = "retrack.wsgi.application"
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=600)
+
+
+def _postgresql_options(database: dict) -> None:
+    database["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=600)
     # Off by default: the check is a `SELECT 1` round trip before every request's first
     # query, as much as the click's own INSERT. Without it, a connection that died (a
     # database restart) fails one request per worker thread and is then replaced; the
     # click path retries its INSERT on a fresh connection, and the store API is
     # idempotent, so a store's retry is safe.
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DATABASE_HEALTH_CHECKS", default=False)
+    database["CONN_HEALTH_CHECKS"] = env.bool("DATABASE_HEALTH_CHECKS", default=False)
     # Off by default, as in Django: binding every query's parameters on the server
     # measured no faster on the store API (bench/RESULTS.md). The click's INSERT is bound
     # on the server either way (clicks/services.py); nothing is prepared, so PgBouncer in
     # transaction mode works.
-    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = env.bool(
+    database.setdefault("OPTIONS", {})["server_side_binding"] = env.bool(
         "DATABASE_SERVER_SIDE_BINDING", default=False
     )
+
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    _postgresql_options(DATABASES["default"])
 else:
     # SQLite: wait for the single writer instead of failing with "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
     )
+
+# A streaming read replica of the primary (README, "The read replica"): the partner feed,
+# the partner stats, the overview and the dashboard read from it, through
+# `retrack.lib.replica.read_alias()`; every write, and every read that must see one, stays
+# on "default". Unset, there is no "replica" alias and those reads use the primary.
+_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+if _REPLICA_URL:
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured(
+            "DATABASE_REPLICA_URL needs DATABASE_URL to be PostgreSQL: a replica is a "
+            "PostgreSQL standby of the primary."
+        )
+    DATABASES["replica"] = env.db_url_config(_REPLICA_URL)
+    if DATABASES["replica"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL must be a postgres:// URL.")
+    _postgresql_options(DATABASES["replica"])
+    # Tests create no database on a standby (it is read-only): under test the alias is a
+    # second connection to the test database.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

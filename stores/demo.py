@@ -3,8 +3,8 @@
 `seed_demo` (run by `make run`) calls `seed_demo`, which may run any number of times: the
 onboarding document matches by name, the admin keeps the password it was given the first
 time, the demo tokens are issued once (they are stored only as hashes, so they cannot be
-shown again: a lost one is replaced with `create_token`), and the traffic is added only to
-demo programs that have no clicks yet.
+shown again: a lost one is replaced with `create_token`; a revoked one is replaced on the
+next run), and the traffic is added only to demo programs that have no clicks yet.
 """
 
 import json
@@ -71,9 +71,11 @@ def seed_demo(*, now: datetime | None = None, rng: random.Random | None = None) 
     seeded = DemoSeeded(partner=partner, programs=programs)
     seeded.admin_password = _ensure_admin()
     store = Store.objects.get(name=DEMO_STORE)
-    if not StoreToken.objects.filter(store=store, name=DEMO_TOKEN_NAME).exists():
+    # A demo token an operator revoked is replaced, so the demo always has one that works.
+    demo_tokens = {"name": DEMO_TOKEN_NAME, "revoked_at__isnull": True}
+    if not StoreToken.objects.filter(store=store, **demo_tokens).exists():
         _, seeded.store_token = issue_store_token(store, name=DEMO_TOKEN_NAME)
-    if not PartnerToken.objects.filter(partner=partner, name=DEMO_TOKEN_NAME).exists():
+    if not PartnerToken.objects.filter(partner=partner, **demo_tokens).exists():
         _, seeded.partner_token = issue_partner_token(partner, name=DEMO_TOKEN_NAME)
     for program in programs:
         if not Click.objects.filter(program=program).exists():

@@ -165,3 +165,62 @@ def test_it_refuses_webhook_retry_delays_that_are_not_whole_seconds():
 
     assert result.returncode != 0
     assert "RETRACK_WEBHOOK_RETRY_SECONDS must be whole numbers of seconds" in result.stderr
+
+
+_DATABASES = (
+    "import django; django.setup(); from django.conf import settings; "
+    "from retrack.lib.replica import read_alias; "
+    "replica = settings.DATABASES.get('replica', {}); "
+    "print(sorted(settings.DATABASES), read_alias(), replica.get('HOST'), replica.get('PORT'), "
+    "replica.get('NAME'), replica.get('CONN_MAX_AGE'), replica.get('TEST', {}).get('MIRROR'))"
+)
+_PRIMARY = "postgres://retrack@primary.example:5432/retrack"
+
+
+def test_without_a_replica_url_every_read_uses_the_primary():
+    result = run_settings("-c", _DATABASES, DEBUG="true", DATABASE_URL=_PRIMARY)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['default'] default None None None None None"
+
+
+def test_a_replica_url_adds_the_replica_alias_for_the_reads_that_may_lag():
+    result = run_settings(
+        "-c",
+        _DATABASES,
+        DEBUG="true",
+        DATABASE_URL=_PRIMARY,
+        DATABASE_REPLICA_URL="postgres://retrack@replica.example:5433/retrack",
+        DATABASE_CONN_MAX_AGE="60",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        "['default', 'replica'] replica replica.example 5433 retrack 60 default"
+    )
+
+
+def test_it_refuses_a_replica_of_an_sqlite_database():
+    result = run_settings(
+        "-c",
+        _DATABASES,
+        DEBUG="true",
+        DATABASE_URL="sqlite:///db.sqlite3",
+        DATABASE_REPLICA_URL="postgres://retrack@replica.example:5433/retrack",
+    )
+
+    assert result.returncode != 0
+    assert "DATABASE_REPLICA_URL needs DATABASE_URL to be PostgreSQL" in result.stderr
+
+
+def test_it_refuses_a_replica_url_that_is_not_postgresql():
+    result = run_settings(
+        "-c",
+        _DATABASES,
+        DEBUG="true",
+        DATABASE_URL=_PRIMARY,
+        DATABASE_REPLICA_URL="sqlite:///replica.sqlite3",
+    )
+
+    assert result.returncode != 0
+    assert "DATABASE_REPLICA_URL must be a postgres:// URL" in result.stderr

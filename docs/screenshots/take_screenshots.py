@@ -13,8 +13,10 @@ Against a throwaway database (never a real one: it rewrites dates and passwords)
 
 import argparse
 import io
+import json
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import django
@@ -27,9 +29,14 @@ django.setup()
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.contrib.auth.models import Group  # noqa: E402
 from django.core.management import call_command  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
 from clicks.models import Click  # noqa: E402
-from conversions.models import Conversion  # noqa: E402
+from conversions.claims.models import Claim  # noqa: E402
+from conversions.claims.services import decline_claim, file_claim  # noqa: E402
+from conversions.models import Conversion, ConversionStatus, ReportOutcome, ReportSource  # noqa: E402
+from conversions.services.report_log import ReportVerdict, log_report  # noqa: E402
+from conversions.trust import open_flags_exist  # noqa: E402
 from stores.models import EventKind, Program  # noqa: E402
 from stores.roles import OPERATOR_GROUP  # noqa: E402
 
@@ -45,8 +52,11 @@ CHROMIUM_ARGS = [
 
 
 def seed() -> None:
-    """The demo (stores, a month of traffic, conversions in every state) and an operator."""
+    """The demo (stores, two months of traffic, conversions in every state), a few claims
+    and refused reports, and an operator."""
     call_command("seed_demo", stdout=io.StringIO())
+    if not Claim.objects.exists():
+        seed_claims_and_refusals()
     user, _ = get_user_model().objects.get_or_create(username=OPERATOR, is_staff=True)
     user.set_password(PASSWORD)
     user.save()
@@ -54,9 +64,57 @@ def seed() -> None:
     print(f"Seeded {Click.objects.count()} clicks and {Conversion.objects.count()} conversions.")
 
 
+def seed_claims_and_refusals() -> None:
+    """Missed-order claims of the demo partner (three open, one declined) on recent clicks
+    without a conversion, and a few refused store API reports in the report log, so that
+    the claims list, the dashboard's counts and its integration health show something."""
+    program = Program.objects.get(name="Awesome Store SE (demo)")
+    clicks = list(
+        Click.objects.filter(
+            program=program,
+            is_bot=False,
+            conversions__isnull=True,
+            created_at__gte=timezone.now() - timedelta(days=6),
+            created_at__lte=timezone.now() - timedelta(days=1),
+        ).order_by("created_at")[:4]
+    )
+    for number, click in enumerate(clicks):
+        filed = file_claim(
+            click.partner,
+            {
+                "program": str(program.uuid),
+                "click": str(click.uuid),
+                "kind": "transaction",
+                "orderNumber": f"claimed-{1001 + number}",
+                "orderSum": [49900, 129900, 24900, 89900][number],
+                "vatSum": [9980, 25980, 4980, 17980][number],
+                "currency": program.currency,
+                "orderedAt": (click.created_at + timedelta(minutes=40)).isoformat(),
+                "note": "The shopper sent the order confirmation.",
+            },
+        )
+        if number == 3:
+            decline_claim(filed.claim, "No such order in the shop.", actor="operator:olivia")
+    for minutes in (35, 80, 190):
+        log_report(
+            ReportVerdict(
+                ReportOutcome.REFUSED,
+                422,
+                "currency_mismatch",
+                f"The program's currency is {program.currency}, not EUR.",
+                program=program,
+            ),
+            source=ReportSource.API,
+            kind="transaction",
+            store_id=program.store_id,
+            payload=json.dumps({"orderNumber": f"A-{minutes}", "currency": "EUR"}),
+        )
+
+
 def shoot(base_url: str) -> None:
-    """Log in as the operator and capture the dashboard, a program, the overview and a
-    conversion."""
+    """Log in as the operator and capture the dashboard, a program, the overview, a
+    conversion, the conversion list, the "Needs review" list and a flagged conversion, and
+    the claims list."""
     from playwright.sync_api import sync_playwright
 
     program = Program.objects.get(name="Awesome Store SE (demo)")
@@ -67,6 +125,11 @@ def shoot(base_url: str) -> None:
         .order_by("-created_at")
         .first()
     )
+    flagged = (
+        Conversion.objects.filter(open_flags_exist(), status=ConversionStatus.PENDING, test=False)
+        .order_by("-created_at")
+        .first()
+    )
     # name: (path, whole page or only the first screen)
     pages = {
         "dashboard.png": ("/admin/", True),
@@ -74,6 +137,9 @@ def shoot(base_url: str) -> None:
         "overview.png": ("/admin/conversions/conversion/overview/", True),
         "conversion.png": (f"/admin/conversions/conversion/{conversion.pk}/change/", True),
         "conversions.png": ("/admin/conversions/conversion/", False),
+        "needs_review.png": ("/admin/conversions/conversionforreview/", False),
+        "flagged_conversion.png": (f"/admin/conversions/conversion/{flagged.pk}/change/", True),
+        "claims.png": ("/admin/conversions/claim/", False),
     }
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(

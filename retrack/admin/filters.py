@@ -1,4 +1,5 @@
-"""List filters whose values are typed into a small form: a country code, a date range."""
+"""List filters whose values are typed into a small form (a country code, a date range), and
+the real-or-test filter."""
 
 import re
 from abc import ABC, abstractmethod
@@ -6,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
@@ -141,3 +143,44 @@ class CreatedDateFilter(InputListFilter):
                 uuid_field=self.uuid_field,
             )
         )
+
+
+class RealOrTestFilter(admin.SimpleListFilter):
+    """Real records only unless asked: test clicks' conversions (contract section 8) are
+    shown, and exported, only with "Test: yes" or "Test: all".
+
+    The default (no parameter) is "no"; an unknown value is refused, not ignored, so that
+    an export never holds other rows than its link says.
+    """
+
+    title = "test"
+    parameter_name = "test"
+    DEFAULT = "no"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("no", "No: real orders"),
+            ("yes", "Yes: test orders"),
+            ("all", "All"),
+        ]
+
+    def choices(self, changelist):
+        chosen = self.value() or self.DEFAULT
+        for value, label in self.lookup_choices:
+            yield {
+                "selected": chosen == value,
+                "query_string": (
+                    changelist.get_query_string(remove=[self.parameter_name])
+                    if value == self.DEFAULT
+                    else changelist.get_query_string({self.parameter_name: value})
+                ),
+                "display": label,
+            }
+
+    def queryset(self, request, queryset):
+        chosen = self.value() or self.DEFAULT
+        if chosen == "all":
+            return queryset
+        if chosen not in ("yes", "no"):
+            raise IncorrectLookupParameters(f"test must be yes, no or all, not {chosen!r}")
+        return queryset.filter(test=chosen == "yes")

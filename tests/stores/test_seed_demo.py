@@ -9,6 +9,7 @@ from clicks.models import Click
 from conversions.models import Conversion, ConversionStatus
 from partners.models import Admission, Partner, PartnerToken
 from stores.models import EventKind, Program, StoreToken
+from stores.services import revoke_store_token
 
 pytestmark = pytest.mark.django_db
 
@@ -80,6 +81,20 @@ def test_running_it_twice_keeps_the_password_the_tokens_and_the_traffic():
     assert "rts_" in first and "rts_" not in second and "rtp_" not in second
     assert 'create_token --store "Awesome Store (demo)" --name demo' in second
     assert (Click.objects.count(), Conversion.objects.count()) == (clicks, conversions)
+
+
+def test_it_replaces_a_demo_token_an_operator_revoked():
+    seed()
+    revoke_store_token(StoreToken.objects.get(), actor="operator:olivia")
+    partner_hash = PartnerToken.objects.get().key_hash
+
+    printed = seed()
+
+    store_secret = printed.split("Store token (Awesome Store (demo)): ")[1].split()[0]
+    active = StoreToken.objects.get(revoked_at__isnull=True)
+    assert (active.prefix, StoreToken.objects.count()) == (store_secret[:12], 2)
+    assert PartnerToken.objects.get().key_hash == partner_hash
+    assert "rtp_" not in printed
 
 
 def test_it_gives_an_admin_without_a_usable_password_a_new_one():

@@ -1,13 +1,17 @@
-"""Reads of clicks: the tracking link, the click path's cached route, and click counts."""
+"""Reads of clicks: the tracking link, the click path's cached route, click counts, and the
+click table's partitions on PostgreSQL."""
 
+import re
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 from urllib.parse import quote
 from uuid import UUID
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS
+from django.db import DEFAULT_DB_ALIAS, connections, router
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.urls import reverse
@@ -228,3 +232,73 @@ def daily_click_rows(
             .order_by()
         )
     return rows
+
+
+# The click table's partitions (PostgreSQL). See clicks.services.partitions.
+
+# "FOR VALUES FROM ('…') TO ('…')", either bound possibly MINVALUE / MAXVALUE.
+_RANGE_BOUND = re.compile(
+    r"FROM \((?:'([0-9a-f-]{36})'|MINVALUE)\) TO \((?:'([0-9a-f-]{36})'|MAXVALUE)\)"
+)
+KEPT_SUFFIX = "_kept"
+
+
+@dataclass(frozen=True)
+class ClickPartition:
+    """One partition of the click table: the UUIDv7 keys in [since, until)."""
+
+    name: str
+    # None: unbounded (MINVALUE, MAXVALUE).
+    since: UUID | None
+    until: UUID | None
+
+    @property
+    def is_kept(self) -> bool:
+        """Past retention already: it holds only the clicks a conversion or claim refers to."""
+        return self.name.endswith(KEPT_SUFFIX)
+
+    def overlaps(self, since: UUID, until: UUID) -> bool:
+        return (self.since is None or self.since < until) and (
+            self.until is None or since < self.until
+        )
+
+
+def click_connection() -> BaseDatabaseWrapper:
+    """The connection click writes (and partition maintenance) go through: the primary."""
+    return connections[router.db_for_write(Click)]
+
+
+def clicks_are_partitioned() -> bool:
+    """Whether the click table is partitioned: on PostgreSQL, once migration 0010 ran."""
+    connection = click_connection()
+    if connection.vendor != "postgresql":
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relkind FROM pg_class WHERE oid = to_regclass(%s)", [Click._meta.db_table]
+        )
+        row = cursor.fetchone()
+    return row is not None and row[0] == "p"
+
+
+def click_partitions() -> list[ClickPartition]:
+    """The click table's partitions, oldest range first; none when it is not partitioned."""
+    if not clicks_are_partitioned():
+        return []
+    with click_connection().cursor() as cursor:
+        cursor.execute(
+            "SELECT child.relname, pg_get_expr(child.relpartbound, child.oid) FROM pg_inherits"
+            " JOIN pg_class child ON child.oid = pg_inherits.inhrelid"
+            " WHERE pg_inherits.inhparent = to_regclass(%s)",
+            [Click._meta.db_table],
+        )
+        rows = cursor.fetchall()
+    partitions = []
+    for name, bound in rows:
+        match = _RANGE_BOUND.search(bound)
+        if match is None:
+            # A DEFAULT partition an operator added: it has no range to create or drop by.
+            continue
+        since, until = (UUID(text) if text else None for text in match.groups())
+        partitions.append(ClickPartition(name=name, since=since, until=until))
+    return sorted(partitions, key=lambda partition: partition.since.int if partition.since else -1)

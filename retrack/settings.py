@@ -448,6 +448,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "clicks.tasks.roll_up_clicks_job",
         "schedule": crontab(hour=0, minute=20),
     },
+    "create-click-partitions": {
+        "task": "clicks.tasks.create_click_partitions_job",
+        "schedule": crontab(hour=0, minute=5),
+    },
     "sweep-webhook-deliveries": {
         "task": "partners.tasks.sweep_webhook_deliveries_job",
         "schedule": RETRACK_WEBHOOK_SWEEP_SECONDS,

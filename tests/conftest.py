@@ -7,6 +7,7 @@ from rest_framework.test import APIClient
 
 from clicks.fast_path import ROUTES
 from clicks.selectors import forget_click_routes
+from clicks.services.partitions import create_click_partitions
 from retrack.wsgi import application
 from tests.shop import Shop, create_shop
 from tests.wsgi import serve
@@ -19,6 +20,17 @@ def openapi_document(django_db_blocker) -> dict:
         response = APIClient().get("/api/schema/", {"format": "json"})
     assert response.status_code == 200
     return response.json()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def click_partitions_ahead(request) -> None:
+    """This month's click partition and the next ones (PostgreSQL): a test database that
+    --reuse-db kept has only the months its migration made, maybe months ago."""
+    if connection.vendor != "postgresql":
+        return
+    request.getfixturevalue("django_db_setup")
+    with request.getfixturevalue("django_db_blocker").unblock():
+        create_click_partitions()
 
 
 @pytest.fixture(autouse=True)

@@ -116,6 +116,7 @@ def test_every_periodic_job_is_on_beats_schedule(settings):
         "clicks.tasks.anonymize_clicks_job",
         "clicks.tasks.prune_clicks_job",
         "clicks.tasks.roll_up_clicks_job",
+        "clicks.tasks.create_click_partitions_job",
         "partners.tasks.sweep_webhook_deliveries_job",
         "conversions.tasks.prune_report_log_job",
     }

@@ -1,4 +1,8 @@
-"""Writes to clicks: recording a click (the hot path) and the retention jobs."""
+"""Writes to clicks: recording a click (the hot path) and the retention jobs.
+
+- `partitions`: the click table's monthly partitions on PostgreSQL (made ahead, dropped
+  past retention).
+"""
 
 import re
 from collections.abc import Mapping, Sequence
@@ -25,6 +29,12 @@ from clicks.models import (
     ClickRollup,
 )
 from clicks.selectors import BOT, REAL, ClickRoute, click_route, rolled_up_through
+from clicks.services.partitions import (
+    drop_click_partitions_before,
+    is_missing_partition,
+    kept_clicks_until,
+    make_partition_for,
+)
 from conversions.models import Claim, Conversion
 from partners.services import integration_test_partner
 from retrack.lib.database import once_more_on_a_fresh_connection
@@ -131,10 +141,12 @@ def _record_click(
     }
     try:
         fast_path.insert_click(values)
-    except IntegrityError:
+    except IntegrityError as error:
+        if is_missing_partition(error) and make_partition_for(click_uuid):
+            fast_path.insert_click(values)
         # Tried again with the same UUID: the first INSERT had committed and only its
         # answer was lost.
-        if not Click.objects.filter(pk=click_uuid).exists():
+        elif not Click.objects.filter(pk=click_uuid).exists():
             raise
     return ClickRedirect(click_uuid=click_uuid, location=location)
 
@@ -261,7 +273,10 @@ def prune_clicks_before(moment: datetime, batch_size: int = 1000) -> int:
     """Delete the clicks made before `moment` that no conversion or claim references; how many.
 
     ValueError when `moment` is within some program's attribution window: such clicks
-    can still be converted. A conversion that arrives for a click while its batch is
+    can still be converted. On partitioned PostgreSQL the months whose keys are all older
+    than `moment` go whole (`partitions.drop_click_partitions_before`), and only the rest
+    row by row: the job passes a month's start, so that nothing is left for rows. Row by
+    row, a batch at a time: a conversion that arrives for a click while its batch is
     being deleted makes the batch fail as a whole (the foreign key), never dangle.
     """
     window = longest_attribution_window()
@@ -270,12 +285,23 @@ def prune_clicks_before(moment: datetime, batch_size: int = 1000) -> int:
             "that would delete clicks that can still convert: a program attributes "
             f"conversions (or claims for missed ones) to clicks up to {window.days} days old"
         )
+    # PostgreSQL first drops the months all older than `moment` whole; the clicks kept in
+    # them are all referenced, so the rows left to go one by one start after them.
+    dropped = drop_click_partitions_before(moment)
+    return dropped + delete_unreferenced_clicks(moment, kept_clicks_until(), batch_size)
+
+
+def delete_unreferenced_clicks(moment: datetime, since: UUID | None, batch_size: int) -> int:
+    """Delete, a batch at a time, the clicks with keys from `since` (when given) made before
+    `moment` that no conversion or claim refers to; how many."""
+    deleted = 0
     referenced = Conversion.objects.filter(click=OuterRef("pk"))
     claimed = Claim.objects.filter(click=OuterRef("pk"))
-    deleted = 0
     after: UUID | None = None
     while True:
         candidates = Click.objects.filter(_made_before(moment))
+        if since is not None:
+            candidates = candidates.filter(uuid__gte=since)
         if after is not None:
             candidates = candidates.filter(uuid__gt=after)
         batch = list(candidates.order_by("uuid").values_list("uuid", flat=True)[:batch_size])

@@ -7,7 +7,7 @@ PORT ?= 8000
 # seed_demo prints links with them (RETRACK_PUBLIC_URL follows HOST and PORT when unset).
 export HOST PORT
 
-.PHONY: run test install lint format check-migrations browser optional-browser bench-clicks bench-conversions bench-feed bench-webhooks clean
+.PHONY: run test install lint format check-migrations browser optional-browser pgbouncer optional-pgbouncer bench-clicks bench-conversions bench-feed bench-webhooks bench-pgbouncer clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit("Retrack needs Python 3.11 or newer" if sys.version_info < (3, 11) else 0)'
@@ -35,7 +35,7 @@ run: install .env
 	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(VENV)/bin/gunicorn retrack.wsgi --bind $(HOST):$(PORT) --workers 2 --access-logfile -
 
-test: install optional-browser
+test: install optional-browser optional-pgbouncer
 	$(PY) -m pytest -n 2
 
 lint: install
@@ -59,6 +59,17 @@ optional-browser:
 	@command -v chromium >/dev/null || [ "$$(id -u)" != 0 ] || $(MAKE) --no-print-directory browser \
 		|| echo "Chromium could not be installed: the browser tests will skip."
 
+# Debian's PgBouncer, for the tests of Retrack behind it in transaction mode
+# (tests/operations/test_pgbouncer.py; they skip without it). Each test session starts a
+# private one on a free port; the package's own service is not needed.
+pgbouncer:
+	command -v pgbouncer || test -x /usr/sbin/pgbouncer || (apt-get update && apt-get install -y pgbouncer)
+
+optional-pgbouncer:
+	@command -v pgbouncer >/dev/null || test -x /usr/sbin/pgbouncer || [ "$$(id -u)" != 0 ] \
+		|| $(MAKE) --no-print-directory pgbouncer \
+		|| echo "PgBouncer could not be installed: the PgBouncer tests will skip."
+
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
 
@@ -75,6 +86,10 @@ bench-conversions: install
 # against off, one worker's deliveries/s (PostgreSQL and RabbitMQ at 127.0.0.1).
 bench-webhooks: install
 	flock /tmp/retrack-bench.lock $(PY) bench/webhooks.py
+
+# The click path straight to PostgreSQL and through PgBouncer in transaction mode, side by side.
+bench-pgbouncer: install pgbouncer
+	flock /tmp/retrack-bench.lock $(PY) bench/pgbouncer.py
 
 # Load a million conversions into PostgreSQL (retrack_bench_feed), read the partner feed through gunicorn.
 bench-feed: install

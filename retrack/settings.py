@@ -12,6 +12,8 @@ import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
+from retrack.lib.pooler import configure_pooler
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.FileAwareEnv()
@@ -161,6 +163,14 @@ if _REPLICA_URL:
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Behind PgBouncer (or another pooler) in transaction mode: no server-side cursors and no
+# prepared statements, and settings that would keep session state are refused
+# (retrack/lib/pooler.py, README "PgBouncer").
+DATABASE_POOLER = env.str("DATABASE_POOLER", default="none").strip().lower()
+# Every alias: the replica sits behind a pooler as the primary does.
+for _database in DATABASES.values():
+    configure_pooler(_database, DATABASE_POOLER)
 
 CACHES = {
     "default": env.cache("CACHE_URL", default="locmemcache://retrack"),

@@ -9,6 +9,7 @@ from django.utils import timezone
 from conversions.models import ChangeAction, ChangeCounter, Conversion, ConversionChange
 from conversions.selectors import change_type, conversion_document, conversions_with_relations
 from partners.webhooks.services import record_conversion_change_deliveries
+from retrack.lib.plain_sql import insert_instances
 from retrack.metrics import count_conversion
 
 # An upsert, so that a counter row lost to `manage.py flush` (or a test's) is remade.
@@ -67,7 +68,7 @@ def record_change(
         # Counted once committed: a rolled-back change entered no status.
         transaction.on_commit(partial(count_conversion, snapshot["status"]))
     # The change holds the freshly read conversion, relations loaded, for callers to answer.
-    change = ConversionChange.objects.create(
+    change = ConversionChange(
         conversion=fresh,
         partner_id=conversion.partner_id,
         sequence=snapshot["change"],
@@ -79,6 +80,7 @@ def record_change(
         test=conversion.test,
         created_at=timezone.now(),
     )
+    insert_instances([change])  # plain SQL: every change of every conversion pays for it
     # The webhook outbox: its deliveries commit with the change, or not at all.
     record_conversion_change_deliveries(change)
     return change

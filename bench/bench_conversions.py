@@ -13,12 +13,16 @@ gunicorn, it:
    slow answer is not hidden by the next request waiting for it;
 5. checks that the stored conversions equal the 201 answers, with one history entry each;
 6. reports, for each wrk run, the CPU time the gunicorn and the PostgreSQL processes spent
-   per request (from /proc), which tells where a transaction's cost lies.
+   per request (from /proc), which tells where a transaction's cost lies;
+7. runs the same create load against the baseline (bench/conversions_baseline.py: the same
+   reads and writes with bare psycopg, no framework), served by gunicorn with the same
+   settings on the same port, and reports Retrack's throughput and CPU against it.
 
 It prints a Markdown section for bench/RESULTS.md. Environment: BENCH_PORT (18201),
 BENCH_WORKERS (gunicorn workers, 2), BENCH_THREADS (threads per worker, 4: gthread),
 BENCH_SECONDS (per wrk run, 15), BENCH_CONCURRENCY ("4 16 64"), BENCH_CLICKS (20000),
-BENCH_PACED_SECONDS (30), BENCH_DATABASE (retrack_bench_conversions).
+BENCH_PACED_SECONDS (30), BENCH_DATABASE (retrack_bench_conversions), BENCH_BASELINE ("0"
+skips the baseline).
 """
 
 import datetime
@@ -46,6 +50,7 @@ CONCURRENCY = [int(level) for level in os.environ.get("BENCH_CONCURRENCY", "4 16
 CLICKS = int(os.environ.get("BENCH_CLICKS", "20000"))
 PACED_RATE = 50
 PACED_SECONDS = int(os.environ.get("BENCH_PACED_SECONDS", "30"))
+BASELINE = os.environ.get("BENCH_BASELINE", "1") != "0"
 
 os.environ.update(
     {
@@ -134,12 +139,12 @@ def write_lua_data(path: Path, data: dict, mode: str, run: str, replay=()) -> No
 SERVER_PIDS: set[int] = set()
 
 
-def start_server() -> subprocess.Popen:
-    """gunicorn serving Retrack on PORT with the bench's workers and threads."""
+def start_server(application: str = "retrack.wsgi") -> subprocess.Popen:
+    """gunicorn serving `application` on PORT with the bench's workers and threads."""
     server = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "gunicorn"),
-            "retrack.wsgi",
+            application,
             "--bind",
             f"127.0.0.1:{PORT}",
             "--workers",
@@ -357,6 +362,34 @@ def main() -> None:
     data = seed()
     run = uuid.uuid4().hex[:8]
     work = Path(tempfile.mkdtemp(prefix="retrack-bench-conversions-"))
+    try:
+        warm, runs, replay, paced = run_retrack(data, run, work)
+        baseline = run_baseline(data, f"b{run}", work) if BASELINE else None
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    wrk_201 = warm["created"] + sum(r["created"] for r in runs)
+    stored, histories = stored_counts(run)
+    paced_stored, _ = stored_counts(f"{run}-paced")
+    # wrk stops with up to one request per connection in flight: the server finishes and
+    # stores it, but wrk never reads its 201. The paced generator waits for every answer.
+    in_flight = stored - paced_stored - wrk_201
+    in_flight_bound = 4 + sum(CONCURRENCY)
+    print_report(runs, replay, paced, wrk_201, stored, histories, paced_stored, in_flight)
+    if baseline is not None:
+        print_baseline(runs, baseline)
+    if (
+        paced_stored != paced["created"]
+        or not 0 <= in_flight <= in_flight_bound
+        or histories != stored
+        or replay["created"]
+        or (baseline is not None and not baseline["consistent"])
+    ):
+        raise SystemExit("MISMATCH: stored conversions differ from the 201 answers")
+
+
+def run_retrack(data: dict, run: str, work: Path) -> tuple[dict, list[dict], dict, dict]:
+    """Retrack's runs: warm-up, create at each level, replay, and the paced run."""
     server = start_server()
     try:
         wait_for_server()
@@ -374,23 +407,56 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
-        shutil.rmtree(work, ignore_errors=True)
+    return warm, runs, replay, paced
 
-    wrk_201 = warm["created"] + sum(r["created"] for r in runs)
+
+def run_baseline(data: dict, run: str, work: Path) -> dict:
+    """The same create load on the bare-psycopg baseline, at the same concurrency levels."""
+    server = start_server("bench.conversions_baseline:application")
+    try:
+        wait_for_server()
+        create_file = work / "baseline.lua"
+        write_lua_data(create_file, data, "create", f"{run}-warm")
+        warm = run_wrk(create_file, 4, 5)
+        runs = []
+        for connections in CONCURRENCY:
+            write_lua_data(create_file, data, "create", f"{run}-c{connections}")
+            runs.append(run_wrk(create_file, connections, SECONDS))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    answered = warm["created"] + sum(r["created"] for r in runs)
     stored, histories = stored_counts(run)
-    paced_stored, _ = stored_counts(f"{run}-paced")
-    # wrk stops with up to one request per connection in flight: the server finishes and
-    # stores it, but wrk never reads its 201. The paced generator waits for every answer.
-    in_flight = stored - paced_stored - wrk_201
-    in_flight_bound = 4 + sum(CONCURRENCY)
-    print_report(runs, replay, paced, wrk_201, stored, histories, paced_stored, in_flight)
-    if (
-        paced_stored != paced["created"]
-        or not 0 <= in_flight <= in_flight_bound
-        or histories != stored
-        or replay["created"]
-    ):
-        raise SystemExit("MISMATCH: stored conversions differ from the 201 answers")
+    in_flight = stored - answered
+    return {
+        "runs": runs,
+        "stored": stored,
+        "in_flight": in_flight,
+        "consistent": histories == stored and 0 <= in_flight <= 4 + sum(CONCURRENCY),
+    }
+
+
+def print_baseline(runs: list[dict], baseline: dict) -> None:
+    print(
+        "\nBaseline (bench/conversions_baseline.py: the same reads and writes with bare "
+        "psycopg, no framework), same gunicorn settings, right after:\n"
+    )
+    print(
+        "| connections | baseline tx/s | Retrack tx/s | Retrack / baseline | "
+        "CPU ms per request, gunicorn: baseline / Retrack | PostgreSQL: baseline / Retrack |"
+    )
+    print("|---|---|---|---|---|---|")
+    for ours, theirs in zip(runs, baseline["runs"], strict=True):
+        print(
+            f"| {ours['connections']} | {theirs['rate']:.0f} | {ours['rate']:.0f} | "
+            f"{ours['rate'] / theirs['rate']:.2f} | "
+            f"{theirs['app_cpu_ms']:.1f} / {ours['app_cpu_ms']:.1f} | "
+            f"{theirs['postgres_cpu_ms']:.1f} / {ours['postgres_cpu_ms']:.1f} |"
+        )
+    print(
+        f"\nBaseline check: {baseline['stored']} conversions stored, "
+        f"{baseline['in_flight']} of them in flight when wrk stopped, each with its history entry."
+    )
 
 
 def print_report(runs, replay, paced, wrk_201, stored, histories, paced_stored, in_flight):

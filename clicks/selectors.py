@@ -2,6 +2,7 @@
 click table's partitions on PostgreSQL."""
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
@@ -17,9 +18,10 @@ from django.urls import reverse
 
 from clicks.models import Click, ClickDay, ClickRollup
 from partners.models import Admission, Partner
+from retrack.lib.plain_sql import ModelColumns, cache_relation, fetch_rows, prepared
 from retrack.lib.timed_cache import MISSING, TimedCache
 from retrack.lib.uuids import created_between
-from stores.models import Program
+from stores.models import Event, Program, Store
 
 # Per worker process. Unknown links are remembered too (as None), so that a stream of dead
 # links costs no queries either; the size bound keeps made-up links from filling memory.
@@ -78,6 +80,78 @@ def click_route(program_uuid: UUID, partner_uuid: UUID) -> ClickRoute | None:
 def forget_click_routes() -> None:
     """Drop this process's cached routes (tests start from a cold cache)."""
     _routes.clear()
+
+
+class ReportedClick(NamedTuple):
+    """A report's click, its relations loaded, and those of the report's events that are
+    its program's (by UUID)."""
+
+    click: Click
+    events: dict[UUID, Event]
+
+
+class _ClickLookup:
+    """A click with its program, the program's store and its partner, and the program's
+    events a report names, in one SELECT.
+
+    What `Click.objects.select_related("program__store", "partner").get(pk=…)` and a read
+    of the events answer, as one hand-written statement: the store API reads them on every
+    report, and as querysets their building and compiling cost several times their
+    execution (bench/RESULTS.md). The events are LEFT JOINed, one row per event found.
+    """
+
+    def __init__(self) -> None:
+        self.click = ModelColumns(Click, "c")
+        self.program = ModelColumns(Program, "p")
+        self.store = ModelColumns(Store, "s")
+        self.partner = ModelColumns(Partner, "a")
+        self.event = ModelColumns(Event, "e")
+        self.sql = (
+            f"SELECT {self.click.select}, {self.program.select}, {self.store.select}, "
+            f"{self.partner.select}, {self.event.select} FROM {self.click.table} "
+            f'JOIN {self.program.table} ON p."id" = c."program_id" '
+            f'JOIN {self.store.table} ON s."id" = p."store_id" '
+            f'JOIN {self.partner.table} ON a."id" = c."partner_id" '
+            f'LEFT JOIN {self.event.table} ON e."program_id" = p."id" AND e."uuid" IN ({{}}) '
+            'WHERE c."uuid" = %s'
+        )
+
+    def find(self, click_uuid: UUID, event_uuids: Collection[UUID]) -> ReportedClick | None:
+        uuid_field = Event._meta.get_field("uuid")
+        # An empty IN () is not SQL; NULL matches no event.
+        placeholders = ", ".join(["%s"] * len(event_uuids)) or "NULL"
+        params = [prepared(uuid_field, value) for value in event_uuids]
+        rows = fetch_rows(
+            self.sql.format(placeholders), [*params, prepared(Click._meta.pk, click_uuid)]
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        click = self.click.build(row)
+        offset = len(self.click)
+        program = self.program.build(row, offset)
+        offset += len(self.program)
+        cache_relation(program, "store", self.store.build(row, offset))
+        offset += len(self.store)
+        cache_relation(click, "program", program)
+        cache_relation(click, "partner", self.partner.build(row, offset))
+        offset += len(self.partner)
+        events = {}
+        for each in rows:
+            if each[offset] is not None:
+                event = self.event.build(each, offset)
+                cache_relation(event, "program", program)
+                events[event.uuid] = event
+        return ReportedClick(click, events)
+
+
+_CLICKS = _ClickLookup()
+
+
+def reported_click(click_uuid: UUID, event_uuids: Collection[UUID] = ()) -> ReportedClick | None:
+    """The click with its program, store and partner loaded, and those of `event_uuids` that
+    are events of its program; None if there is no such click. Read afresh every call."""
+    return _CLICKS.find(click_uuid, event_uuids)
 
 
 # Real clicks: not the test clicks a store developer makes (POST /api/v2/test-clicks, all

@@ -3,11 +3,12 @@
 Test clicks and test conversions (contract section 8) are never in these figures, nor in
 the partner stats below.
 
-Two aggregate queries grouped by (program, day), both bounded by `program_id IN (…) AND
-created_at in [start, end)`: conversions through conversion_program_created; clicks also by
-the matching range of their time-ordered primary key, which keeps the scan within the
-period's part of the table. Their cost grows with the rows in the period, not with the size
-of the tables; the README says what it costs at 100 million clicks and what to add then.
+Clicks come from their daily roll-up (`clicks.selectors.daily_click_rows`: `ClickDay` for
+the days the beat job has rolled up, the clicks' UUIDv7 key range only for the days after),
+so the overview never counts the click table's history. Conversions are grouped by
+(program, day) through conversion_program_created. Their cost grows with the period's
+conversions, not with the size of the click table; bench/RESULTS.md has the figures at
+100 million clicks.
 
 The overview and the partner stats read from the read replica when there is one
 (`retrack.lib.replica.read_alias`): every query of one report on the same server, so
@@ -23,11 +24,10 @@ from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import TruncDate
 
 from clicks.models import Click, ClickDay
-from clicks.selectors import BOT, REAL, counted_clicks, rolled_up_through
+from clicks.selectors import BOT, REAL, daily_click_rows, rolled_up_through
 from conversions.models import Conversion, ConversionStatus
 from partners.selectors import integration_test_partner_id
 from retrack.lib.replica import read_alias
-from retrack.lib.uuids import created_between
 from stores.models import EventKind, Program
 
 MAX_REPORT_DAYS = 366
@@ -106,29 +106,6 @@ def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     )
 
 
-def daily_click_counts(
-    program_ids: list[int], since: datetime, until: datetime, using: str = DEFAULT_DB_ALIAS
-) -> QuerySet:
-    """Counted clicks per (program, UTC day) in [since, until): rows of program_id, day, number.
-
-    Programs' clicks interleave on disk, so a scan of click_program_created would visit
-    heap pages all over the table; the UUIDv7 primary key follows insertion order, so a
-    range on it confines the scan to the period's part of the table however big the table
-    grows. COUNT(*) (not of a column) lets a covering index answer alone (see README).
-    """
-    return (
-        counted_clicks(using)
-        .filter(
-            created_between(since, until),
-            program_id__in=program_ids,
-        )
-        .annotate(day=TruncDate("created_at"))
-        .values("program_id", "day")
-        .annotate(number=Count("*"))
-        .order_by()
-    )
-
-
 def daily_conversion_figures(
     program_ids: list[int], since: datetime, until: datetime, using: str = DEFAULT_DB_ALIAS
 ) -> QuerySet:
@@ -157,9 +134,9 @@ def program_daily_report(programs: list[Program], start: date, end: date) -> Rep
     }
     since, until = period_bounds(start, end)
     using = read_alias()
-    clicks = daily_click_counts(list(by_program), since, until, using)
-    for row in clicks:
-        by_program[row["program_id"]].days[row["day"]].clicks = row["number"]
+    # Rolled-up days come from ClickDay (one row per partner), so a day's rows are summed.
+    for row in daily_click_rows(start, end, using=using, program_id__in=list(by_program)):
+        by_program[row["program_id"]].days[row["day"]].clicks += row["clicks"]
     for row in daily_conversion_figures(list(by_program), since, until, using):
         figures = by_program[row["program_id"]].days[row["day"]]
         figures.conversions_by[(row["kind"], row["status"])] = row["number"]

@@ -18,6 +18,7 @@ from django.db.models import Exists, OuterRef, Q
 from clicks.models import Click
 from conversions.models import Conversion, ConversionFlag, ConversionStatus, FlagCode
 from conversions.refusals import ConversionRefused
+from retrack.lib.plain_sql import fetch_row, for_update, prepared
 from stores.models import Program
 
 CLICK_REUSE_PERIOD = timedelta(days=1)
@@ -85,9 +86,7 @@ def click_flags(click: Click, program: Program, now: datetime) -> list[RaisedFla
                 f"{program.min_seconds_to_conversion} s.",
             )
         )
-    earlier = Conversion.objects.filter(
-        click_id=click.pk, created_at__gt=now - CLICK_REUSE_PERIOD
-    ).count()
+    earlier = _conversions_on_click_since(click, now - CLICK_REUSE_PERIOD)
     allowed = program.max_conversions_per_click_per_day
     if earlier >= allowed:
         flags.append(
@@ -100,9 +99,25 @@ def click_flags(click: Click, program: Program, now: datetime) -> list[RaisedFla
     return flags
 
 
+def _conversions_on_click_since(click: Click, since: datetime) -> int:
+    # Plain SQL, as the lock below: both run in every report's transaction (plain_sql.py).
+    fields = Conversion._meta
+    (count,) = fetch_row(
+        f'SELECT COUNT(*) FROM "{fields.db_table}" WHERE "click_id" = %s AND "created_at" > %s',
+        [
+            prepared(fields.get_field("click"), click.pk),
+            prepared(fields.get_field("created_at"), since),
+        ],
+    )
+    return count
+
+
 def lock_click(click: Click) -> None:
     """Lock the click's row until the transaction ends: one conversion per click at a time."""
-    list(Click.objects.select_for_update().filter(pk=click.pk).values_list("pk", flat=True))
+    fetch_row(
+        f'SELECT "uuid" FROM "{Click._meta.db_table}" WHERE "uuid" = %s{for_update()}',
+        [prepared(Click._meta.pk, click.pk)],
+    )
 
 
 def open_flag_codes(conversion: Conversion) -> list[str]:

@@ -21,6 +21,7 @@ from conversions.payloads import parse_reason
 from conversions.refusals import ConversionRefused
 from conversions.services.history import record_change
 from conversions.trust import RaisedFlag
+from retrack.lib.plain_sql import insert_instances
 
 
 def raise_flags(
@@ -40,7 +41,7 @@ def raise_flags(
             ),
         )
     if rows:
-        ConversionFlag.objects.bulk_create(rows.values(), ignore_conflicts=True)
+        insert_instances(list(rows.values()), ignore_conflicts=True)
     return list(rows.values())
 
 

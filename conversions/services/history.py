@@ -10,6 +10,7 @@ from conversions.models import ChangeAction, Conversion, ConversionChange
 from conversions.selectors import change_type, conversion_document, conversions_with_relations
 from partners.webhooks.dispatch import request_sequencing_on_commit
 from partners.webhooks.services import has_active_webhook_endpoints
+from retrack.lib.plain_sql import insert_instances
 from retrack.metrics import count_conversion
 
 
@@ -49,7 +50,7 @@ def record_change(
         # Counted once committed: a rolled-back change entered no status.
         transaction.on_commit(partial(count_conversion, snapshot["status"]))
     # The change holds the freshly read conversion, relations loaded, for callers to answer.
-    change = ConversionChange.objects.create(
+    change = ConversionChange(
         conversion=fresh,
         partner_id=conversion.partner_id,
         action=action,
@@ -60,6 +61,7 @@ def record_change(
         test=conversion.test,
         created_at=timezone.now(),
     )
+    insert_instances([change])  # plain SQL: every change of every conversion pays for it
     if not conversion.test and has_active_webhook_endpoints(conversion.partner_id):
         request_sequencing_on_commit()
     return change

@@ -6,7 +6,7 @@ engine's `CommissionBasis` and store it as `ProductLine` rows.
 """
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from conversions.commission import Commission, CommissionBasis, PricedLine, compute_commission
@@ -14,17 +14,24 @@ from conversions.models import Conversion, ProductLine
 from conversions.payloads import BIGINT_MAX, LineInput
 from conversions.refusals import ConversionRefused, invalid
 from stores.models import Event, EventKind, Program
+from stores.selectors import program_events
 
 
 def resolve_events(
-    program: Program, kind: EventKind, event_uuid: uuid.UUID, lines: Sequence[LineInput]
+    program: Program,
+    kind: EventKind,
+    event_uuid: uuid.UUID,
+    lines: Sequence[LineInput],
+    found: Mapping[uuid.UUID, Event] | None = None,
 ) -> tuple[Event, list[Event]]:
     """The order event and each line's event, every one of `program` and of `kind`.
 
-    Refuses with 422 `event_invalid`, naming each unusable event's field.
+    `found` is `program`'s events among those named, when the caller has read them already
+    (`reported_click`); otherwise they are read here. Refuses with 422 `event_invalid`,
+    naming each unusable event's field.
     """
-    wanted = {event_uuid} | {line.event for line in lines}
-    found = {event.uuid: event for event in Event.objects.filter(uuid__in=wanted, program=program)}
+    if found is None:
+        found = program_events(program, reported_events(event_uuid, lines))
     problems: dict[str, list[str]] = {}
     message = f"is not a {kind} event of the click's program"
 
@@ -50,6 +57,11 @@ def resolve_events(
             problems,
         )
     return order_event, line_events
+
+
+def reported_events(event_uuid: uuid.UUID, lines: Sequence[LineInput]) -> set[uuid.UUID]:
+    """The UUIDs of the events a report or an amendment names: its own and its lines'."""
+    return {event_uuid} | {line.event for line in lines}
 
 
 def priced_lines(lines: Sequence[LineInput], events: Sequence[Event]) -> tuple[PricedLine, ...]:

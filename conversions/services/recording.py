@@ -24,6 +24,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from clicks.models import Click
+from clicks.selectors import ReportedClick, reported_click
 from conversions.commission import Commission, CommissionBasis
 from conversions.models import (
     ChangeAction,
@@ -46,6 +47,7 @@ from conversions.services.pricing import (
     line_record,
     priced_lines,
     product_lines,
+    reported_events,
     resolve_events,
     storable_commission,
 )
@@ -57,6 +59,7 @@ from conversions.trust import (
     lock_click,
     open_flag_codes,
 )
+from retrack.lib.plain_sql import insert_instances
 from stores.models import Event, EventKind, Store
 
 TAG_ACTOR = "tag"
@@ -99,12 +102,12 @@ def record_conversion(
     """
     report = _parse_report(EventKind(kind), payload)
     idempotency_key = parse_idempotency_key(idempotency_key)
-    click = _attributable_click(report.click, store)
-    program = click.program
+    reported = _attributable_click(report, store)
+    click, program = reported.click, reported.click.program
     fingerprint = report.fingerprint()
     now = timezone.now()
     try:
-        order_event, line_events = _attribute(report, click, now, source)
+        order_event, line_events = _attribute(report, reported, now, source)
         commission = _commission(report, order_event, line_events)
         breaches = limit_breaches(
             program,
@@ -158,8 +161,8 @@ def record_conversion(
             raised = click_flags(click, program, now)
             if breaches:
                 raised.insert(0, limit_exceeded_flag(breaches))
-            conversion.save(force_insert=True)
-            ProductLine.objects.bulk_create(lines)
+            insert_instances([conversion])
+            insert_instances(lines)
             flags = raise_flags(conversion, raised, now)
             # Built from the rows just written, with their relations at hand: no re-read.
             document = conversion_document(conversion, lines=lines, flags=flags)
@@ -268,10 +271,10 @@ def _lead_report(payload: Any) -> _Report:
 
 
 def _attribute(
-    report: _Report, click: Click, now: datetime, source: ConversionSource
+    report: _Report, reported: ReportedClick, now: datetime, source: ConversionSource
 ) -> tuple[Event, list[Event]]:
     """The report's events, once the click's age, the events and the currency are checked."""
-    program = click.program
+    click, program = reported.click, reported.click.program
     expired = click.created_at < now - timedelta(days=program.attribution_days)
     if expired and source != ConversionSource.CLAIM:
         raise ConversionRefused(
@@ -281,7 +284,9 @@ def _attribute(
             f"({program.attribution_days} days).",
             {"click": ["is older than the attribution window"]},
         )
-    order_event, line_events = resolve_events(program, report.kind, report.event, report.products)
+    order_event, line_events = resolve_events(
+        program, report.kind, report.event, report.products, reported.events
+    )
     if report.currency is not None and report.currency != program.currency:
         raise ConversionRefused(
             422,
@@ -292,21 +297,21 @@ def _attribute(
     return order_event, line_events
 
 
-def _attributable_click(click_uuid, store: Store | None) -> Click:
-    try:
-        click = Click.objects.select_related("program__store", "partner").get(pk=click_uuid)
-    except Click.DoesNotExist:
+def _attributable_click(report: _Report, store: Store | None) -> ReportedClick:
+    """The report's click, and those of its events that are the click's program's."""
+    found = reported_click(report.click, reported_events(report.event, report.products))
+    if found is None:
         raise ConversionRefused(
             422, "click_not_found", "No click has this UUID.", {"click": ["is not a known click"]}
-        ) from None
-    if store is not None and click.program.store_id != store.pk:
+        )
+    if store is not None and found.click.program.store_id != store.pk:
         raise ConversionRefused(
             422,
             "click_not_yours",
             "The click belongs to another store's program.",
             {"click": ["belongs to another store's program"]},
         )
-    return click
+    return found
 
 
 def _find_existing(click: Click, report: _Report, idempotency_key: str | None) -> Conversion | None:

@@ -20,6 +20,7 @@ from conversions.models import (
     ReportOutcome,
     ReportSource,
 )
+from retrack.lib.plain_sql import insert_instances
 from stores.models import Program
 
 CLICK_MAX_LENGTH = 64
@@ -54,7 +55,7 @@ def log_report(
     never passed in, so no credential can reach the log. `sent` is the parsed body when
     there is one, for the click and the order number or reference as sent.
     """
-    return ReportLogEntry.objects.create(
+    entry = ReportLogEntry(
         source=source,
         kind=kind if kind in ("transaction", "lead") else None,
         outcome=verdict.outcome,
@@ -70,6 +71,9 @@ def log_report(
         test=verdict.test,
         payload=loggable_payload(payload),
     )
+    # Plain SQL: every report of every channel pays for this INSERT (plain_sql.py).
+    insert_instances([entry])
+    return entry
 
 
 def loggable_payload(payload: bytes | str) -> str:

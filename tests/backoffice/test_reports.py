@@ -4,6 +4,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from clicks.models import ClickDay
+from clicks.services import roll_up_click_days
 from conversions.models import ConversionStatus
 from conversions.reports import program_daily_report
 from stores.models import EventKind
@@ -118,6 +120,35 @@ def test_it_counts_clicks_and_conversions_per_program_and_day(known_data):
     ]
 
 
+def test_it_reads_rolled_up_days_from_click_day_and_counts_later_days_live(known_data):
+    shoes, tents = known_data
+    other_partner = PartnerFactory()
+    ClickFactory(
+        program=shoes, partner=other_partner, created_at=at(MARCH_10), uuid=uuid7_at(at(MARCH_10))
+    )
+    # The roll-up has run after 11 March: the 10th and 11th come from ClickDay, the 12th live.
+    roll_up_click_days(now=at(MARCH_12, 6))
+    ClickFactory(
+        program=shoes, partner=other_partner, created_at=at(MARCH_12), uuid=uuid7_at(at(MARCH_12))
+    )
+
+    report = program_daily_report([shoes, tents], MARCH_10, MARCH_12)
+
+    by_program = {entry.program: entry for entry in report.programs}
+    # Two partners' rows for the 10th, summed.
+    assert ClickDay.objects.filter(program=shoes, day=MARCH_10).count() == 2
+    assert {day: f.clicks for day, f in by_program[shoes].days.items()} == {
+        MARCH_10: 4,
+        MARCH_11: 0,
+        MARCH_12: 3,
+    }
+    assert {day: f.clicks for day, f in by_program[tents].days.items()} == {
+        MARCH_10: 0,
+        MARCH_11: 1,
+        MARCH_12: 0,
+    }
+
+
 def test_it_rounds_the_conversion_rate_half_up_to_two_decimals():
     program = ProgramFactory()
     clicks = [
@@ -176,7 +207,8 @@ def test_the_overview_explains_a_bad_period(support_client):
 def test_the_overview_runs_the_same_few_queries_for_any_amount_of_data(
     support_client, known_data, django_assert_max_num_queries
 ):
-    with django_assert_max_num_queries(8):
+    # One of them asks how far the clicks are rolled up (ClickRollup), then reads ClickDay.
+    with django_assert_max_num_queries(9):
         response = support_client.get(OVERVIEW_URL, {"start": "2025-03-01", "end": "2025-03-31"})
 
     assert response.status_code == 200

@@ -56,6 +56,19 @@ def test_a_revoked_token_answers_401(shop):
     assert not Conversion.objects.exists()
 
 
+def test_a_token_revoked_between_two_calls_is_refused_at_once(shop):
+    token, secret = issue_store_token(shop.store)
+    client = _client(secret)
+    accepted = client.post(URL, transaction_payload(shop), format="json")
+
+    revoke_store_token(token)
+    refused = client.post(URL, transaction_payload(shop, orderNumber="692549564"), format="json")
+
+    assert accepted.status_code == 201
+    assert refused.status_code == 401
+    assert list(Conversion.objects.values_list("order_number", flat=True)) == ["692549563"]
+
+
 def test_a_partner_token_answers_403(shop):
     _, secret = issue_partner_token(PartnerFactory())
 

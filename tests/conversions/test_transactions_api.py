@@ -1,6 +1,9 @@
+from decimal import Decimal
+
 import pytest
 
 from conversions.models import Conversion, ConversionChange
+from stores.services import save_event
 from tests.shop import transaction_payload
 
 pytestmark = pytest.mark.django_db
@@ -202,11 +205,27 @@ def test_a_lead_is_not_found_at_the_transactions_address(shop, store_client):
 def test_creating_a_transaction_takes_a_fixed_number_of_queries(
     shop, store_client, django_assert_max_num_queries
 ):
-    # token (and its last-used stamp, once a minute), click, events, then in one transaction
-    # (a savepoint here): the click's lock and its conversions of the day (flags), conversion,
-    # lines, change counter, change, the partner's webhook endpoints (none here, so no
-    # delivery rows); then the report log's INSERT. No re-reads.
-    with django_assert_max_num_queries(14):
+    # token (and its last-used stamp, once a minute), the click with its program's events
+    # named (one statement), then in one transaction (a savepoint here): the click's lock
+    # and its conversions of the day (flags), conversion, lines, change counter, change, the
+    # partner's webhook endpoints (none here, so no delivery rows); then the report log's
+    # INSERT. No re-reads. (13 since the events joined the click's read: 14 before.)
+    with django_assert_max_num_queries(13):
         response = _post(store_client, transaction_payload(shop))
 
     assert response.status_code == 201
+
+
+def test_a_changed_rate_prices_the_very_next_report(shop, store_client):
+    first = _post(store_client, transaction_payload(shop))
+    save_event(
+        shop.program, name="Shoes", kind="transaction", percent=Decimal("10"), fixed_amount=None
+    )
+
+    second = _post(store_client, transaction_payload(shop, orderNumber="692549564"))
+
+    # The shoe's line: net 1000, at 8 % then at 10 %; the socks' line is unchanged.
+    assert first.status_code == 201
+    assert second.status_code == 201
+    assert [line["commission"] for line in first.json()["data"]["products"]] == [80, 38]
+    assert [line["commission"] for line in second.json()["data"]["products"]] == [100, 38]

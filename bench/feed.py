@@ -1,6 +1,7 @@
 """Benchmark of the partner feed: read a million conversions through the API.
 
-`make bench-feed` runs it. It (re)creates the PostgreSQL database `retrack_bench_feed`,
+`make bench-feed` runs it (then bench/feed_writers.py, the write path). It (re)creates the
+PostgreSQL database `retrack_bench_feed` (BENCH_DATABASE; gunicorn on BENCH_PORT, 18300),
 loads clicks, conversions and their `ConversionChange` rows in bulk SQL (realistic
 ~1.5 KB snapshots built from a real `conversion_document`), starts gunicorn, and reads
 the polled partner's whole feed page by page (1000 a page) over one keep-alive
@@ -27,8 +28,8 @@ from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVER = "postgres://postgres@127.0.0.1:5432"
-DATABASE = "retrack_bench_feed"
-HOST, PORT = "127.0.0.1", 18300
+DATABASE = os.environ.get("BENCH_DATABASE", "retrack_bench_feed")
+HOST, PORT = "127.0.0.1", int(os.environ.get("BENCH_PORT", "18300"))
 PAGE_SIZE = 1000
 OTHER_PARTNER_EVERY = 11  # every 11th conversion belongs to another partner, interleaved
 SAMPLES = 9
@@ -268,6 +269,8 @@ def load(count: int) -> tuple[Partner, str]:
             "currency": "'SEK'",
             "vouchers": "'[\"SUMMER10\"]'::jsonb",
             "source": "'api'",
+            # Reported by the store's server (the store API), hence confirmed.
+            "confirmed": "true",
             "created_at": "converted_at",
             "updated_at": "converted_at",
         },

@@ -126,10 +126,15 @@ def worker_cpu_seconds() -> float:
 
 
 def wait_until_delivered(timeout: float = 300) -> None:
+    from conversions.models import ConversionChange
     from partners.models import DeliveryStatus, WebhookDelivery
 
     deadline = time.monotonic() + timeout
-    while WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING).exists():
+    # A change gets its deliveries when the sequencer numbers it (a worker's run).
+    while (
+        ConversionChange.objects.filter(sequence__isnull=True).exists()
+        or WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING).exists()
+    ):
         if time.monotonic() > deadline:
             raise SystemExit("deliveries still pending after the timeout")
         time.sleep(0.2)
@@ -168,6 +173,7 @@ def set_endpoint_active(endpoint, active: bool) -> None:
 def main() -> None:
     base.recreate_database()
     data = base.seed()
+    from conversions.models import ConversionChange
     from partners.models import Partner, WebhookDelivery
     from partners.webhooks.services import register_webhook_endpoint
 
@@ -208,7 +214,9 @@ def main() -> None:
             before = last_delivery_pk()
             api = wrk_figures(data, create_file, f"{run}-api{round_number}")
             throughput["api"].append(api["rate"])
-            backlog = WebhookDelivery.objects.filter(pk__gt=before).count()
+            # Left unnumbered while the worker (and its beat) stood still: each is one
+            # delivery once a run numbers it.
+            backlog = ConversionChange.objects.filter(sequence__isnull=True).count()
             started = time.time()
             worker = start_worker(work / "worker.log")
             # CPU from the first delivery on, leaving out the worker's start.

@@ -167,14 +167,18 @@ class ChangeAction(models.TextChoices):
 class ConversionChange(models.Model):
     """One entry of a conversion's history, and one item of its partner's feed.
 
-    `sequence` orders every change of every conversion. It is taken from `ChangeCounter`
-    as the last write of the changing transaction, so sequence order is commit order: see
-    `conversions.services.record_change`.
+    The writer inserts it with `sequence` NULL, taking no shared lock; the sequencer
+    (`conversions.services.sequencing.sequence_committed_changes`) numbers committed
+    changes afterwards, in runs that hold the `ChangeCounter` row one at a time, so
+    `sequence` order is the order in which changes became numbered and a feed reader that
+    has seen N never later finds a new number below N. Per conversion, `id` order is commit
+    order (the id is taken while the conversion's row is locked) and so is `sequence` order.
     """
 
     conversion = models.ForeignKey(Conversion, on_delete=models.CASCADE, related_name="changes")
     partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="+")
-    sequence = models.BigIntegerField(unique=True)
+    # NULL until the sequencer numbers the committed change; unique once set.
+    sequence = models.BigIntegerField(unique=True, null=True, blank=True, editable=False)
     action = models.CharField(max_length=10, choices=ChangeAction.choices)
     actor = models.CharField(max_length=200, help_text="Who: store:…, operator:…, system:…")
     reason = models.TextField(blank=True)
@@ -185,19 +189,27 @@ class ConversionChange(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
-        ordering = ["sequence"]
+        # A conversion's changes in the order they were made, numbered or not yet.
+        ordering = ["id"]
         indexes = [
             # The partner feed: WHERE partner = … AND sequence > cursor ORDER BY sequence.
             models.Index(fields=["partner", "sequence"], name="change_partner_sequence"),
             models.Index(fields=["conversion", "sequence"], name="change_conversion_sequence"),
+            # The sequencer's work: committed changes not numbered yet, oldest first.
+            models.Index(
+                fields=["id"], condition=Q(sequence__isnull=True), name="change_unsequenced"
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"#{self.sequence} {self.action} by {self.actor}"
+        return f"#{self.sequence or '…'} {self.action} by {self.actor}"
 
 
 class ChangeCounter(models.Model):
-    """A single row holding the last change sequence number handed out."""
+    """A single row holding the last change sequence number handed out.
+
+    Only the sequencer takes it, one run at a time; writers never touch it.
+    """
 
     last_sequence = models.BigIntegerField(default=0)
 

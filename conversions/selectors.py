@@ -54,8 +54,8 @@ def open_flags(conversion: Conversion) -> list[ConversionFlag]:
 # Which changes partners may learn of, by feed or webhook: never a test conversion's.
 # The query and the check below are the same rule; keep them together.
 def partner_visible_changes() -> QuerySet[ConversionChange]:
-    """The changes the partner feed may show."""
-    return ConversionChange.objects.filter(test=False)
+    """The changes the partner feed may show: numbered ones (see `sequencing`), not tests."""
+    return ConversionChange.objects.filter(test=False, sequence__isnull=False)
 
 
 def is_partner_visible(change: ConversionChange) -> bool:

@@ -33,18 +33,19 @@ class FeedPage:
 def partner_feed_page(partner: Partner, *, after_sequence: int, limit: int) -> FeedPage:
     """The partner's conversion changes with a sequence above `after_sequence`, oldest first.
 
-    Why this never skips a change: every change of a conversion appends a ConversionChange
-    whose `sequence` comes from the single `ChangeCounter` row, taken by an UPDATE as the
-    last write of the changing transaction (`conversions.services.record_change`). The
-    counter's row lock is held until that transaction commits, so the next sequence number
-    is handed out only after the previous one is committed: sequence order is commit
-    order, numbers are never reused, and rolled-back transactions leave no gap. Once this
-    query (one statement, one snapshot) sees sequence N, every change below N is already
-    committed and visible, so a cursor at N can never miss one that commits later.
+    Why this never skips a change: a change is written with no number and numbered only
+    after it committed, by the sequencer (`conversions.services.sequencing`), whose runs
+    are serial and each commit all their numbers at once, every one above the previous
+    run's. So once this query (one statement, one snapshot) sees sequence N, any change it
+    did not see is numbered by a later run, above N: a cursor at N can never miss one. The
+    feed lags the commits by at most the time until the next run (the view runs one first
+    on the primary; beat runs one every second), and never skips. Writers take no shared
+    lock for this: the write path has no global serialisation.
 
-    An ordering by `updated_at`, or by a number taken when a transaction begins (a database
-    sequence, an auto-increment id), would skip: a transaction that took number 5 and
-    commits after one that took 6 has been read is never returned again past cursor 6.
+    An ordering by `updated_at`, or by a number taken while the writer's transaction is
+    open (a database sequence, an auto-increment id), would skip: a transaction that took
+    number 5 and commits after one that took 6 has been read is never returned again
+    past cursor 6.
 
     The page is an index range scan on (partner, sequence), never an OFFSET, so the last
     page of a long feed is as cheap as the first. The snapshots are returned as stored: the
@@ -72,8 +73,9 @@ def partner_conversion_snapshot(partner: Partner, conversion_uuid) -> str | None
     """One of the partner's conversions as its latest feed item shows it (JSON text), or None.
 
     Test conversions and other partners' never have an item in this partner's feed, so
-    they are as unknown here as a conversion that does not exist. Read from the primary,
-    even with a read replica: a webhook receiver looks up at once what it was just told of.
+    they are as unknown here as a conversion that does not exist; nor is a conversion
+    whose first change is not numbered yet. Read from the primary, even with a read
+    replica: a webhook receiver looks up at once what it was just told of.
     """
     return (
         partner_visible_changes()

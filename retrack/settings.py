@@ -436,6 +436,10 @@ RETRACK_WEBHOOK_SWEEP_SECONDS = env.float("RETRACK_WEBHOOK_SWEEP_SECONDS", defau
 # presumed dead and the sweep sends again. Longer than an attempt's hard time limit.
 RETRACK_WEBHOOK_LEASE_SECONDS = env.int("RETRACK_WEBHOOK_LEASE_SECONDS", default=60)
 
+# How often beat numbers committed changes for the partner feed and webhooks
+# (conversions.services.sequencing): how far behind a feed read from a replica can lag.
+RETRACK_SEQUENCER_SECONDS = env.float("RETRACK_SEQUENCER_SECONDS", default=1.0)
+
 CELERY_BEAT_SCHEDULE = {
     # Other apps add their periodic jobs here: the entry names the task and when.
     "approve-due-conversions": {
@@ -465,5 +469,9 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-webhook-deliveries": {
         "task": "partners.tasks.sweep_webhook_deliveries_job",
         "schedule": RETRACK_WEBHOOK_SWEEP_SECONDS,
+    },
+    "sequence-changes": {
+        "task": "conversions.tasks.sequence_changes_job",
+        "schedule": RETRACK_SEQUENCER_SECONDS,
     },
 }

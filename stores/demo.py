@@ -26,6 +26,7 @@ from conversions.services import (
     approve_conversion,
     record_conversion,
     reject_conversion,
+    sequence_committed_changes,
 )
 from partners.models import Partner, PartnerToken
 from partners.services import issue_partner_token
@@ -81,6 +82,8 @@ def seed_demo(*, now: datetime | None = None, rng: random.Random | None = None) 
         if not Click.objects.filter(program=program).exists():
             clicks, conversions = seed_demo_traffic(program, partner, now=now, rng=rng)
             seeded.traffic.append((program.name, clicks, conversions))
+    # The demo's feed is numbered as it is seeded, not a moment after (beat, a read).
+    sequence_committed_changes(wait=True, max_runs=1000)
     return seeded
 
 

@@ -22,8 +22,9 @@ class Claim(models.Model):
 
     The store (or an operator on its behalf) accepts it, which records the conversion on
     the claim's click, or declines it with a reason. `sequence` is the number of the
-    claim's latest change, taken from the same counter as the conversion feed's, so the
-    partner's claim list in `sequence` order never skips a decision (see
+    claim's latest change: each change sets it to NULL and the sequencer numbers it once
+    committed, from the same counter as the conversion feed's, so the partner's claim list
+    in `sequence` order never skips a decision (see
     `conversions.claims.selectors.partner_claims_page`).
     """
 
@@ -59,7 +60,8 @@ class Claim(models.Model):
         editable=False,
         help_text="SHA-256 of the claim's fields: a replay's is equal.",
     )
-    sequence = models.BigIntegerField(unique=True, editable=False)
+    # NULL from a change until the sequencer numbers it (committed); unique once set.
+    sequence = models.BigIntegerField(unique=True, null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -97,6 +99,10 @@ class Claim(models.Model):
         indexes = [
             # The partner's list: WHERE partner = … AND sequence > cursor ORDER BY sequence.
             models.Index(fields=["partner", "sequence"], name="claim_partner_sequence"),
+            # The sequencer's work: committed claim changes not numbered yet.
+            models.Index(
+                fields=["id"], condition=Q(sequence__isnull=True), name="claim_unsequenced"
+            ),
             # The store's list and the back office's: open claims oldest first.
             models.Index(
                 fields=["program", "id"],

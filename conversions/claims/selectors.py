@@ -24,7 +24,7 @@ def claim_document(claim: Claim) -> dict[str, Any]:
     """The claim as both APIs show it (contract section 10), in snake_case.
 
     `change` is the number of the claim's latest change: the partner's claim list is in
-    this order.
+    this order. None for a moment after a change, until the sequencer numbers it.
     """
     document: dict[str, Any] = {
         "uuid": str(claim.uuid),
@@ -77,11 +77,12 @@ def _page(claims: QuerySet[Claim], position_field: str, after: int, limit: int) 
 def partner_claims_page(partner: Partner, *, after_sequence: int, limit: int) -> ClaimsPage:
     """The partner's claims whose latest change is after `after_sequence`, oldest change first.
 
-    Every change of a claim (filed, accepted, declined) gives it a new `sequence` from the
-    conversion feed's counter, taken inside the changing transaction and held until it
-    commits; so sequence order is commit order, as in the conversion feed
-    (`partners.selectors.partner_feed_page`), and a poller that follows the cursor sees
-    each claim's latest state, every decision included, and never skips one.
+    Every change of a claim (filed, accepted, declined) unsets its `sequence`, and the
+    sequencer gives it a new number from the conversion feed's counter once the change is
+    committed (`conversions.services.sequencing`): numbers appear in increasing order, as
+    in the conversion feed (`partners.selectors.partner_feed_page`), so a poller that
+    follows the cursor sees each claim's latest state, every decision included, and never
+    skips one. A claim whose latest change is not numbered yet is left out until it is.
     """
     return _page(claims_with_relations().filter(partner=partner), "sequence", after_sequence, limit)
 

@@ -8,10 +8,13 @@ answers the stored claim, and a different one for the same order is refused.
 
 Accepting records the conversion through the one recording path (`record_conversion`,
 source `claim`, which is not bound by the attribution window) and marks the claim accepted
-in the same transaction; declining needs a reason. Each change gives the claim a new
-sequence number from the conversion feed's counter inside its transaction, so the
-partner's claim list never skips a decision; a decision is also pushed to the partner's
-webhooks (`claim.accepted`, `claim.declined`). Every change is kept in the claim's history.
+in the same transaction; declining needs a reason. Each change unsets the claim's
+`sequence`, taking no shared lock; once it is committed, the sequencer gives the claim a
+new number from the conversion feed's counter (`conversions.services.sequencing`), so the
+partner's claim list never skips a decision. The write waits for that number before it
+answers, so the answer carries it. The run that numbers a decision also pushes it to the
+partner's webhooks (`claim.accepted`, `claim.declined`). Every change is kept in the
+claim's history.
 """
 
 import hashlib
@@ -27,17 +30,14 @@ from clicks.models import Click
 from conversions.claims.models import Claim, ClaimChange, ClaimChangeAction, ClaimStatus
 from conversions.claims.payloads import ClaimInput, parse_claim, parse_claim_decision
 from conversions.claims.selectors import (
-    claim_document,
     claims_with_relations,
     tracked_conversion,
 )
 from conversions.models import Conversion, ConversionSource
 from conversions.refusals import ConversionRefused, invalid
-from conversions.services.history import next_change_sequence
 from conversions.services.recording import record_conversion
+from conversions.services.sequencing import sequence_committed_changes
 from partners.models import Partner
-from partners.webhooks.events import claim_decision_event
-from partners.webhooks.services import record_webhook_event
 from stores.models import EventKind
 
 # A shopper's clock and the partner's may disagree a little about "now".
@@ -85,18 +85,20 @@ def file_claim(partner: Partner, payload: Any) -> FiledClaim:
     )
     try:
         with transaction.atomic():
-            # A racing twin waits here for the counter until the winner commits, then its
-            # INSERT fails on the unique constraint and it answers the winner's claim.
-            claim.sequence = next_change_sequence()
+            # A racing twin's INSERT waits for the winner's commit on the unique
+            # constraint, then fails, and it answers the winner's claim.
             claim.save(force_insert=True)
             ClaimChange.objects.create(
                 claim=claim, action=ClaimChangeAction.FILED, actor=f"partner:{partner.name}"
             )
     except IntegrityError:
+        # The winner's claim, with its number (its own answer may still be waiting for it).
+        sequence_committed_changes(wait=True)
         winner = _claim_for_order(program.pk, data.kind, data.key)
         if winner is None:
             raise
         return _replay(winner, partner, fingerprint)
+    sequence_committed_changes(wait=True)
     return FiledClaim(claims_with_relations().get(pk=claim.pk), True)
 
 
@@ -131,6 +133,7 @@ def accept_claim(claim: Claim, conversion_fields: dict[str, Any], *, actor: str)
             # Reported by the store between our check and the INSERT.
             raise _already_tracked(recorded.conversion)
         _apply_decision(locked, ClaimStatus.ACCEPTED, actor, "", recorded.conversion)
+    sequence_committed_changes(wait=True)
     return claims_with_relations().get(pk=claim.pk)
 
 
@@ -141,6 +144,7 @@ def decline_claim(claim: Claim, reason: str, *, actor: str) -> Claim:
         raise invalid({"reason": ["is required to decline"]})
     with transaction.atomic():
         _apply_decision(_locked_open_claim(claim), ClaimStatus.DECLINED, actor, reason, None)
+    sequence_committed_changes(wait=True)
     return claims_with_relations().get(pk=claim.pk)
 
 
@@ -182,12 +186,9 @@ def _apply_decision(
         decision_reason=reason,
         conversion=conversion,
         updated_at=now,
-        sequence=next_change_sequence(),
+        # Numbered once committed; the run that numbers it writes its webhook deliveries.
+        sequence=None,
     )
-    # Pushed to the partner's webhooks (contract section 9) from the same transaction, so
-    # the deliveries exist exactly when the decision does.
-    decided = claim_document(claims_with_relations().get(pk=claim.pk))
-    record_webhook_event(claim.partner_id, claim_decision_event(decided, now))
 
 
 def _claimable_click(partner: Partner, data: ClaimInput) -> Click:

@@ -29,6 +29,7 @@ from conversions.claims.selectors import (
 )
 from conversions.claims.services import decide_claim, file_claim
 from conversions.refusals import ConversionRefused
+from conversions.services.sequencing import sequence_committed_changes
 from retrack.api.authentication import IsPartnerClient, IsStoreClient
 from retrack.api.cursors import CURSOR_INVALID_MESSAGE, CursorInvalid, decode_cursor, encode_cursor
 from retrack.api.errors import ApiError
@@ -150,6 +151,8 @@ class PartnerClaimsView(ApiView):
     )
     def get(self, request: Request) -> Response:
         partner = request.user.partner
+        # Number what has committed first, so that one database is never behind itself.
+        sequence_committed_changes()
         return _paged(
             request,
             docs.PartnerClaimsQuery,
@@ -172,6 +175,7 @@ class PartnerClaimDetailView(ApiView):
         examples=[docs.claim_example("Declined", docs.DECLINED_CLAIM, "200")],
     )
     def get(self, request: Request, uuid) -> Response:
+        sequence_committed_changes()
         return _one(partner_claim(request.user.partner, uuid))
 
 

@@ -6,7 +6,8 @@ One path for every source: the store API and the browser tag both call
 change ends in `record_change`, inside the transaction that made it, so the conversion's
 history and its partner's feed always follow.
 
-- `history`: `record_change` and the feed's sequence (sequence order is commit order).
+- `history`: `record_change`, every change's entry in the history and the feed.
+- `sequencing`: numbering committed changes, the feed's order (no lock on the write path).
 - `recording`: `record_conversion`: attribution, pricing, replays and Idempotency-Key.
 - `amending`: the store's PATCH of a pending transaction or lead.
 - `decisions`: approve, reject, and approving conversions whose validation period passed.
@@ -25,6 +26,7 @@ from conversions.services.decisions import (
 from conversions.services.flags import clear_flags
 from conversions.services.history import record_change
 from conversions.services.recording import TAG_ACTOR, RecordedConversion, record_conversion
+from conversions.services.sequencing import sequence_committed_changes
 
 __all__ = [
     "AUTO_APPROVAL_ACTOR",
@@ -39,4 +41,5 @@ __all__ = [
     "record_change",
     "record_conversion",
     "reject_conversion",
+    "sequence_committed_changes",
 ]

@@ -3,36 +3,15 @@
 from functools import partial
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from conversions.models import ChangeAction, ChangeCounter, Conversion, ConversionChange
+from conversions.models import ChangeAction, Conversion, ConversionChange
 from conversions.selectors import change_type, conversion_document, conversions_with_relations
-from partners.webhooks.services import record_conversion_change_deliveries
+from partners.webhooks.dispatch import request_sequencing_on_commit
+from partners.webhooks.services import has_active_webhook_endpoints
 from retrack.lib.plain_sql import insert_instances
 from retrack.metrics import count_conversion
-
-# An upsert, so that a counter row lost to `manage.py flush` (or a test's) is remade.
-_NEXT_SEQUENCE_SQL = (
-    f"INSERT INTO {ChangeCounter._meta.db_table} AS counter (id, last_sequence) VALUES (1, 1) "
-    "ON CONFLICT (id) DO UPDATE SET last_sequence = counter.last_sequence + 1 "
-    "RETURNING last_sequence"
-)
-
-
-def next_change_sequence() -> int:
-    """The next change sequence number, locking the counter until this transaction commits.
-
-    Shared by every feed a partner polls (conversions, claims): take it as the last write
-    of the changing transaction, so that sequence order is commit order (see
-    `record_change`).
-    """
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("a change sequence must be taken inside the changing transaction")
-    with connection.cursor() as cursor:
-        cursor.execute(_NEXT_SEQUENCE_SQL)
-        (sequence,) = cursor.fetchone()
-    return sequence
 
 
 def record_change(
@@ -44,13 +23,15 @@ def record_change(
     reason: str = "",
     document: dict[str, Any] | None = None,
 ) -> ConversionChange:
-    """Append a change to the conversion's history and to its partner's feed.
+    """Append a change to the conversion's history, for its partner's feed.
 
-    Call it as the last write of the transaction that changed the conversion. Taking the
-    next sequence number locks the counter row until that transaction commits, so a later
-    sequence number is only ever handed out after the earlier one is committed: sequence
-    order is commit order, and a feed reader that has seen sequence N can never later find
-    a new change below N. The lock is held only for the last two statements and the commit.
+    Call it inside the transaction that changed the conversion, holding the conversion's
+    row (locked by the change, or new): its id is then taken after every earlier change of
+    the conversion committed, which keeps the conversion's changes in order. It takes no
+    shared lock: the change is written with `sequence` (and the snapshot's `change`) unset,
+    and the sequencer numbers it once committed (`conversions.services.sequencing`, which
+    explains why the feed still never skips). When the partner has webhook endpoints, the
+    commit asks a worker to number it at once, and that run writes its deliveries.
 
     The snapshot is the conversion re-read from the database, unless the caller passes the
     `document` it built from the very rows it just wrote (the create path, to save a read).
@@ -62,7 +43,8 @@ def record_change(
         fresh = conversions_with_relations().get(pk=conversion.pk)
         document = conversion_document(fresh)
     snapshot = dict(document)
-    snapshot["change"] = next_change_sequence()
+    # Set by the sequencer; the key is here already so that it keeps its place.
+    snapshot["change"] = None
     snapshot["change_type"] = change_type(action)
     if action != ChangeAction.AMENDED:
         # Counted once committed: a rolled-back change entered no status.
@@ -71,7 +53,6 @@ def record_change(
     change = ConversionChange(
         conversion=fresh,
         partner_id=conversion.partner_id,
-        sequence=snapshot["change"],
         action=action,
         actor=actor,
         reason=reason,
@@ -81,6 +62,6 @@ def record_change(
         created_at=timezone.now(),
     )
     insert_instances([change])  # plain SQL: every change of every conversion pays for it
-    # The webhook outbox: its deliveries commit with the change, or not at all.
-    record_conversion_change_deliveries(change)
+    if not conversion.test and has_active_webhook_endpoints(conversion.partner_id):
+        request_sequencing_on_commit()
     return change

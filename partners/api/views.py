@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from conversions.api.serializers import ErrorEnvelope
 from conversions.reports import MAX_REPORT_DAYS, PartnerDay, partner_daily_stats
+from conversions.services.sequencing import sequence_committed_changes
 from partners.api import examples
 from partners.api.cursors import (
     CURSOR_INVALID_MESSAGE,
@@ -120,6 +121,9 @@ class ConversionFeedView(ApiView):
         except CursorInvalid:
             fields = {"cursor": [CURSOR_INVALID_MESSAGE]}
             raise ApiError("cursor_invalid", CURSOR_INVALID_MESSAGE, fields=fields) from None
+        # Number what has committed first, so that one database is never behind itself;
+        # never waits behind another sequencer (the feed then lags, it never skips).
+        sequence_committed_changes()
         page = partner_feed_page(
             partner, after_sequence=after_sequence, limit=query.validated_data["limit"]
         )
@@ -147,6 +151,7 @@ class ConversionDetailView(ApiView):
         examples=[examples.CONVERSION],
     )
     def get(self, request: Request, uuid) -> HttpResponse:
+        sequence_committed_changes()
         snapshot = partner_conversion_snapshot(request.user.partner, uuid)
         if snapshot is None:
             raise ApiError("not_found", "No such conversion of yours.", status_code=404)

@@ -6,6 +6,12 @@ the broker down or slow, the store API and the tag still answer at once; the mes
 that could not be published are logged and left to the sweep, which finds every pending
 delivery in the database (`sweep_due_deliveries`). Nothing is lost with the process
 either: the rows are the truth, the messages only make delivery prompt.
+
+A change is numbered after its commit (`conversions.services.sequencing`), and its
+deliveries are written by the run that numbers it. So a change whose partner has
+endpoints asks, through the same thread, for a worker to run the sequencer at once
+(`request_sequencing_on_commit`); requests that pile up while one is being published
+become one message. Beat's run every second covers a lost message.
 """
 
 import logging
@@ -20,6 +26,8 @@ logger = logging.getLogger(__name__)
 
 _BACKLOG_LIMIT = 10_000
 _BATCH = 200
+# Queued instead of a delivery id: run the sequencer (see the module's docstring).
+_SEQUENCE = -1
 
 
 class _Publisher:
@@ -60,22 +68,27 @@ class _Publisher:
                     break
             self._publish(batch)
 
-    def _publish(self, delivery_pks: list[int]) -> None:
+    def _publish(self, items: list[int]) -> None:
+        from conversions.tasks import sequence_changes
         from partners.tasks import deliver_webhook
         from retrack.celery import app
+
+        delivery_pks = [item for item in items if item != _SEQUENCE]
 
         try:
             url = app.conf.broker_url
             if self._connection is None or self._connection_url != url:
                 self._connection = app.connection_for_write(url, **_socket_timeouts(url))
                 self._connection_url = url
+            if len(delivery_pks) < len(items):
+                sequence_changes.apply_async(connection=self._connection, retry=False)
             for pk in delivery_pks:
                 deliver_webhook.apply_async((pk,), connection=self._connection, retry=False)
         except Exception:
-            # The broker is unreachable: the sweep sends these once it is back.
+            # The broker is unreachable: the sweep (and beat's sequencer) do it once it is back.
             logger.warning(
-                "Could not queue %d webhook deliveries; the sweep will",
-                len(delivery_pks),
+                "Could not queue %d webhook deliveries or sequencer runs; the sweep will",
+                len(items),
                 exc_info=True,
             )
             self._drop_connection()
@@ -104,3 +117,8 @@ def queue_deliveries_on_commit(delivery_pks: list[int]) -> None:
     """Queue the deliveries once the current transaction commits (never if it rolls back)."""
     if delivery_pks:
         transaction.on_commit(lambda: _publisher.submit(delivery_pks))
+
+
+def request_sequencing_on_commit() -> None:
+    """Have a worker number changes once the current transaction commits (webhooks wait)."""
+    transaction.on_commit(lambda: _publisher.submit([_SEQUENCE]))

@@ -1,8 +1,9 @@
 """Writes for partner webhooks: endpoints, the outbox of deliveries, attempts and sweeps.
 
-The flow: a change's transaction also writes one WebhookDelivery per active endpoint of
-its partner (`record_conversion_change_deliveries`, called by `record_change`); after the
-commit the delivery ids are queued (dispatch.py); a worker attempts each one
+The flow: the sequencer's run that numbers a committed change also writes one
+WebhookDelivery per active endpoint of its partner (`record_webhook_events`, called by
+`conversions.services.sequencing`), so each delivery carries the change's number; after
+that commit the delivery ids are queued (dispatch.py); a worker attempts each one
 (`attempt_webhook_delivery`); beat's sweep re-queues whatever is due and unqueued — a
 retry, a message the broker lost, an attempt whose worker died (`sweep_due_deliveries`).
 """
@@ -16,10 +17,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from conversions.models import ConversionChange
 from partners.models import DeliveryStatus, Partner, WebhookDelivery, WebhookEndpoint
 from partners.webhooks.dispatch import queue_deliveries_on_commit
-from partners.webhooks.events import WebhookEvent, conversion_change_event
+from partners.webhooks.events import WebhookEvent
 from partners.webhooks.sending import AttemptResult, post_webhook
 from retrack.lib.public_addresses import UnsafeUrl, resolve_webhook_url
 from retrack.lib.webhook_signing import new_webhook_secret, sign_webhook
@@ -94,29 +94,31 @@ def delete_webhook_endpoint(endpoint: WebhookEndpoint) -> None:
 # --- The outbox ---------------------------------------------------------------------------
 
 
-def record_conversion_change_deliveries(change: ConversionChange) -> list[int]:
-    """Write the deliveries announcing a feed item, in the change's own transaction."""
-    event = conversion_change_event(change)
-    if event is None:
-        return []
-    return record_webhook_event(change.partner_id, event)
-
-
 def record_webhook_event(partner_id: int, event: WebhookEvent) -> list[int]:
     """One pending delivery of the event per active endpoint of the partner, queued on commit.
 
     Call it inside the transaction that made the event happen: the deliveries then exist
     exactly when the change does, whatever becomes of the broker or this process.
     """
-    endpoint_pks = list(
-        WebhookEndpoint.objects.filter(partner_id=partner_id, active=True).values_list(
-            "pk", flat=True
-        )
-    )
-    if not endpoint_pks:
+    return record_webhook_events([(partner_id, event)])
+
+
+def record_webhook_events(events: list[tuple[int, WebhookEvent]]) -> list[int]:
+    """`record_webhook_event` for many (partner id, event) pairs: one read, one INSERT.
+
+    The sequencer calls it for every change it numbers, in the run's transaction
+    (`conversions.services.sequencing`).
+    """
+    partner_ids = {partner_id for partner_id, _ in events}
+    if not partner_ids:
+        return []
+    endpoints_by_partner: dict[int, list[int]] = {}
+    active = WebhookEndpoint.objects.filter(partner_id__in=partner_ids, active=True)
+    for endpoint_pk, partner_id in active.order_by("pk").values_list("pk", "partner_id"):
+        endpoints_by_partner.setdefault(partner_id, []).append(endpoint_pk)
+    if not endpoints_by_partner:
         return []
     now = timezone.now()
-    body = event.body()
     deliveries = WebhookDelivery.objects.bulk_create(
         WebhookDelivery(
             endpoint_id=endpoint_pk,
@@ -127,11 +129,18 @@ def record_webhook_event(partner_id: int, event: WebhookEvent) -> list[int]:
             queued_at=now,
             created_at=now,
         )
-        for endpoint_pk in endpoint_pks
+        for partner_id, event in events
+        for body in [event.body()]
+        for endpoint_pk in endpoints_by_partner.get(partner_id, [])
     )
     delivery_pks = [delivery.pk for delivery in deliveries]
     queue_deliveries_on_commit(delivery_pks)
     return delivery_pks
+
+
+def has_active_webhook_endpoints(partner_id: int) -> bool:
+    """Whether the partner has an endpoint to push to (a change then asks to be numbered)."""
+    return WebhookEndpoint.objects.filter(partner_id=partner_id, active=True).exists()
 
 
 # --- Attempts -----------------------------------------------------------------------------
@@ -298,8 +307,9 @@ __all__ = [
     "WebhookRefused",
     "attempt_webhook_delivery",
     "delete_webhook_endpoint",
-    "record_conversion_change_deliveries",
+    "has_active_webhook_endpoints",
     "record_webhook_event",
+    "record_webhook_events",
     "redeliver_webhook_deliveries",
     "register_webhook_endpoint",
     "retry_delay",

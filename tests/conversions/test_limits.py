@@ -143,7 +143,7 @@ def test_the_stores_amendment_confirms_a_browser_report_and_clears_its_limit_fla
     assert data["auto_approve_at"] is not None
     flag = ConversionFlag.objects.get()
     assert flag.cleared_by == "store:Awesome Store"
-    change = ConversionChange.objects.order_by("sequence").last()
+    change = ConversionChange.objects.order_by("id").last()
     assert (change.changes["confirmed"], change.changes["flags"]) == (
         [False, True],
         [["limit_exceeded"], []],

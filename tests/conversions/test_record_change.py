@@ -2,7 +2,7 @@ import pytest
 from django.db import transaction
 
 from conversions.models import ChangeAction, ChangeCounter, ConversionChange
-from conversions.services import record_change
+from conversions.services import record_change, sequence_committed_changes
 from tests.factories import ConversionFactory
 
 pytestmark = pytest.mark.django_db
@@ -13,6 +13,7 @@ def test_each_change_gets_the_next_sequence_number_and_a_snapshot():
 
     with transaction.atomic():
         created = record_change(conversion, action=ChangeAction.CREATED, actor="store:Demo")
+    assert (created.sequence, created.snapshot["change"]) == (None, None)
     conversion.status = "rejected"
     conversion.status_reason = "Order cancelled"
     conversion.save()
@@ -24,6 +25,9 @@ def test_each_change_gets_the_next_sequence_number_and_a_snapshot():
             changes={"status": ["pending", "rejected"]},
             reason="Order cancelled",
         )
+    sequence_committed_changes()
+    created.refresh_from_db()
+    rejected.refresh_from_db()
 
     assert rejected.sequence == created.sequence + 1
     assert created.snapshot["status"] == "pending"
@@ -51,6 +55,8 @@ def test_it_remakes_a_lost_counter_row():
 
     with transaction.atomic():
         change = record_change(conversion, action=ChangeAction.CREATED, actor="store:Demo")
+    sequence_committed_changes()
+    change.refresh_from_db()
 
     assert change.sequence == 1
     assert ChangeCounter.objects.get().last_sequence == 1

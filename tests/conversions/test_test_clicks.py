@@ -4,6 +4,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from clicks.models import Click
 from conversions.models import Conversion, ConversionChange
+from conversions.services import sequence_committed_changes
 from partners.models import Partner
 from partners.selectors import partner_feed_page
 from tests.factories import ProgramFactory
@@ -81,6 +82,7 @@ def test_a_conversion_on_a_test_click_is_a_test_and_never_reaches_a_partner(shop
     conversion = Conversion.objects.get()
     assert conversion.test is True
     assert ConversionChange.objects.get().test is True
+    sequence_committed_changes()
     for partner in Partner.objects.all():
         assert partner_feed_page(partner, after_sequence=0, limit=10).snapshots == []
 
@@ -92,6 +94,7 @@ def test_a_test_order_never_blocks_the_real_order_with_the_same_number(shop, sto
     )
 
     real = store_client.post("/api/v2/transactions", transaction_payload(shop), format="json")
+    sequence_committed_changes()
 
     assert test.status_code == 201
     assert real.status_code == 201

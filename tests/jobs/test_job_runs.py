@@ -119,4 +119,5 @@ def test_every_periodic_job_is_on_beats_schedule(settings):
         "clicks.tasks.create_click_partitions_job",
         "partners.tasks.sweep_webhook_deliveries_job",
         "conversions.tasks.prune_report_log_job",
+        "conversions.tasks.sequence_changes_job",
     }

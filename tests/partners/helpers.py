@@ -5,7 +5,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from conversions.models import ChangeAction, ChangeCounter, Conversion, ConversionChange
-from conversions.services import record_change
+from conversions.services import record_change, sequence_committed_changes
 from partners.models import Partner
 from partners.services import issue_partner_token
 
@@ -21,11 +21,15 @@ def client_for(partner: Partner) -> APIClient:
 def record(
     conversion: Conversion, action: ChangeAction = ChangeAction.CREATED, **fields
 ) -> ConversionChange:
-    """Change the conversion's fields (if any) and record the change, as the services do."""
+    """Change the conversion's fields (if any) and record the change, as the services do;
+    then number it, as the sequencer does once it is committed (the change, refreshed)."""
     with transaction.atomic():
         if fields:
             Conversion.objects.filter(pk=conversion.pk).update(**fields, updated_at=timezone.now())
-        return record_change(conversion, action=action, actor="store:Test")
+        change = record_change(conversion, action=action, actor="store:Test")
+    sequence_committed_changes()
+    change.refresh_from_db(fields=["sequence", "snapshot"])
+    return change
 
 
 def record_many(conversion: Conversion, count: int) -> None:

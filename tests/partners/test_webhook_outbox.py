@@ -5,7 +5,7 @@ import pytest
 from django.db import transaction
 
 from conversions.models import ChangeAction, ConversionStatus
-from conversions.services import approve_conversion
+from conversions.services import approve_conversion, sequence_committed_changes
 from partners.models import DeliveryStatus, WebhookDelivery
 from tests.factories import ClickFactory, ConversionFactory, PartnerFactory
 from tests.partners.helpers import client_for, feed, record
@@ -48,6 +48,7 @@ def test_each_change_is_its_own_event_typed_by_what_it_did():
     record(conversion)
 
     approve_conversion(conversion, actor="operator:ada")
+    sequence_committed_changes()
 
     deliveries = list(WebhookDelivery.objects.order_by("pk"))
     assert [delivery.event_type for delivery in deliveries] == [

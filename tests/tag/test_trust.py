@@ -117,7 +117,7 @@ def test_the_pre_emption_attack_ends_with_the_stores_values_confirmed(client, sh
         True,
     )
     assert [line.quantity for line in conversion.lines.all()] == [1, 2]
-    created, amended = ConversionChange.objects.order_by("sequence")
+    created, amended = ConversionChange.objects.order_by("id")
     assert (created.actor, amended.action, amended.actor) == (
         "tag",
         "amended",

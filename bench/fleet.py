@@ -36,8 +36,10 @@ COSTS = {
     "transaction_pgbouncer": Cost(
         0.7, "PgBouncer in transaction mode (PgBouncer per store API create)"
     ),
-    "transaction_web": Cost(10.0, "Store API, run of 2026-11-25 23:03 (gunicorn, 8.6–11.6)"),
-    "transaction_postgres": Cost(3.0, "Store API, run of 2026-11-25 23:03 (PostgreSQL, 2.8–3.7)"),
+    "transaction_web": Cost(6.0, "Store API, the leaner create path on an idle machine (5.6–6.4)"),
+    "transaction_postgres": Cost(
+        3.0, "Store API, the leaner create path on an idle machine (2.9–3.1)"
+    ),
     "delivery_worker": Cost(5.0, "Webhooks, run of 2026-11-29 07:11 (worker, threads pool)"),
     "delivery_postgres": Cost(1.0, "Webhooks, run of 2026-11-29 07:11 (PostgreSQL)"),
     "feed_item_postgres": Cost(0.010, "Partner feed (jsonb_out, ~10 ms a 1000-item page)"),

@@ -47,7 +47,7 @@ def collector():
             self.end_headers()
 
         def log_message(self, *args):
-            pass
+            """Silent: the run's own output is what matters, not one line per request."""
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Envelopes)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -188,13 +188,13 @@ def test_a_rolled_back_decision_is_not_counted(django_capture_on_commit_callback
     conversion = Conversion.objects.get()
     before = scrape()
 
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        try:
-            with transaction.atomic():
-                approve_conversion(conversion, actor="operator:olivia")
-                raise RuntimeError("the operator's request failed after the approval")
-        except RuntimeError:
-            pass
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        approve_conversion(conversion, actor="operator:olivia")
+        raise RuntimeError("the operator's request failed after the approval")
 
     assert callbacks == []
     assert change(before, scrape(), "retrack_conversions_total", status="approved") == 0

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from django.conf import settings
@@ -129,12 +129,11 @@ class SilentBroker:
 
     def accept_pending(self) -> None:
         self.server.settimeout(0.05)
-        try:
+        # accept() raises (a timeout) once no connection is waiting.
+        with suppress(OSError):
             while True:
                 accepted, _ = self.server.accept()
                 self.connections.append(accepted)
-        except OSError:
-            pass
 
     def has_connections(self) -> bool:
         self.accept_pending()
@@ -147,7 +146,7 @@ class SilentBroker:
             accepted.setblocking(False)
             try:
                 while accepted.recv(4096):
-                    pass
+                    continue  # drain what the client sent
                 return True  # an empty read: the client closed it
             except BlockingIOError:
                 continue  # still open, waiting for an answer that never comes

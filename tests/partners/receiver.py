@@ -52,7 +52,7 @@ class WebhookReceiver:
                 self.wfile.write(receiver.answer_body)
 
             def log_message(self, *args):
-                pass
+                """Silent: the run's own output is what matters, not one line per request."""
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True

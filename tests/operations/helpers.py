@@ -1,8 +1,10 @@
 import io
 import json
 import os
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,27 @@ from retrack.wsgi import application
 from tests.wsgi import serve
 
 ROOT = Path(__file__).resolve().parent.parent.parent
+GUNICORN = Path(sys.executable).parent / "gunicorn"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_listening(port: int, process: subprocess.Popen, log: Path | None = None) -> None:
+    """Until the server `process` accepts connections on `port` (30 s at most); its `log`
+    is shown if it stops instead."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "gunicorn stopped" + (f": {log.read_text()}" if log else "")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError("gunicorn did not start")
 
 
 def call(

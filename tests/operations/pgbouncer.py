@@ -12,7 +12,6 @@ import http.client
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -25,21 +24,20 @@ import psycopg
 from django.conf import settings
 from django.db import connection
 
-from tests.operations.helpers import ROOT, clean_environment
+from tests.operations.helpers import (
+    GUNICORN,
+    ROOT,
+    clean_environment,
+    free_port,
+    wait_until_listening,
+)
 
 PGBOUNCER = shutil.which("pgbouncer") or (
     "/usr/sbin/pgbouncer" if os.access("/usr/sbin/pgbouncer", os.X_OK) else None
 )
-GUNICORN = Path(sys.executable).parent / "gunicorn"
 # Server connections per database and user: fewer than the clients (gunicorn's 2 × 4
 # threads), so that consecutive transactions of one client run on different ones.
 POOL_SIZE = 2
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass(frozen=True)
@@ -158,15 +156,7 @@ def gunicorn_through(bouncer: Bouncer, folder: Path, **overrides: str) -> Iterat
             stderr=subprocess.STDOUT,
         )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, f"gunicorn stopped: {log.read_text()}"
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "gunicorn did not start"
-                time.sleep(0.1)
+        wait_until_listening(port, process, log)
         yield port
     finally:
         process.terminate()

@@ -2,21 +2,16 @@
 
 import http.client
 import json
-import socket
 import subprocess
-import sys
 import time
-from pathlib import Path
 
-from tests.operations.helpers import ROOT, clean_environment
-
-GUNICORN = Path(sys.executable).parent / "gunicorn"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.operations.helpers import (
+    GUNICORN,
+    ROOT,
+    clean_environment,
+    free_port,
+    wait_until_listening,
+)
 
 
 def get(port: int, path: str, **headers: str) -> tuple[int, dict[str, str], bytes]:
@@ -27,18 +22,6 @@ def get(port: int, path: str, **headers: str) -> tuple[int, dict[str, str], byte
         return response.status, dict(response.getheaders()), response.read()
     finally:
         connection.close()
-
-
-def wait_until_listening(port: int, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "gunicorn stopped"
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError("gunicorn did not start")
 
 
 def scrape_until(port: int, expected: bytes) -> tuple[int, bytes]:

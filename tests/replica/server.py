@@ -21,8 +21,13 @@ from urllib.parse import urlencode
 from psycopg import sql
 
 from retrack.settings_test import _migrations_fingerprint
-from tests.operations.helpers import ROOT, clean_environment
-from tests.operations.test_gunicorn import GUNICORN, free_port, wait_until_listening
+from tests.operations.helpers import (
+    GUNICORN,
+    ROOT,
+    clean_environment,
+    free_port,
+    wait_until_listening,
+)
 from tests.replica.clusters import LOCK_PATH, PRIMARY, STANDBY, wait_for_replay
 
 TEMPLATE_PREFIX = "retrack_replica_template_"

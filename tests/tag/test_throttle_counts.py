@@ -1,7 +1,6 @@
 """The tag's throttles count where every worker process sees the same counts."""
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ from django.db import connection
 
 from conversions.models import ThrottleCount
 from conversions.tag.throttling import count_in_window, counts_in_cache
+from tests.operations.helpers import free_port
 
 BEACONS = 300
 LIMIT_PER_IP = 120
@@ -81,12 +81,6 @@ def test_the_checks_refuse_an_unknown_choice(settings):
     assert _check_ids() == ["conversions.E001"]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _wait_for(port: int, server: subprocess.Popen) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -126,7 +120,7 @@ def test_the_limit_holds_across_two_gunicorn_workers():
     # given Retrack under gunicorn, 2 workers with the default per-process cache, on the
     # test database, and a limit of 120 reports a minute per address
     settings_dict = connection.settings_dict
-    port = _free_port()
+    port = free_port()
     environment = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "retrack.settings",

@@ -28,15 +28,11 @@ from http import HTTPStatus
 from time import perf_counter
 from typing import Any
 
-import psycopg
 from django.conf import settings
 from django.core import signals
 from django.core.exceptions import SuspiciousOperation
 from django.core.handlers.wsgi import WSGIHandler, get_bytes_from_wsgi
 from django.db import DatabaseError, connections, router
-from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.backends.utils import CursorWrapper
-from django.db.models import BooleanField, CharField, ForeignKey
 from django.http import QueryDict
 from django.http.request import split_domain_port, validate_host
 from django.template.loader import render_to_string
@@ -48,6 +44,7 @@ from clicks.models import URL_MAX_LENGTH, USER_AGENT_MAX_LENGTH, Click
 from retrack.health import answer_health, answer_readiness
 from retrack.lib.answers import Answer
 from retrack.lib.geoip import visitor_country
+from retrack.lib.plain_sql import server_bound_cursor, stored_as_given
 from retrack.lib.request_ids import (
     REQUEST_ID_HEADER,
     bind_request_id,
@@ -353,7 +350,7 @@ def insert_click(values: Mapping[str, Any]) -> None:
         values[name] if prepare is None else prepare(values[name], connection)
         for name, prepare in columns
     ]
-    with _insert_cursor(connection) as cursor:
+    with server_bound_cursor(connection) as cursor:
         cursor.execute(sql, row)
 
 
@@ -369,30 +366,6 @@ def _with_defaults(values: Mapping[str, Any], names: frozenset[str]) -> dict[str
     return {**defaults, **values}
 
 
-def _insert_cursor(connection: BaseDatabaseWrapper) -> CursorWrapper:
-    """Django's cursor; on PostgreSQL one that binds the values on the server.
-
-    Django's psycopg cursors bind on the client, formatting every value into the SQL
-    text in Python, which cost the click path more than any other single step. This
-    cursor has psycopg send them apart, as the protocol's parameters, and is wrapped
-    exactly as `connection.cursor()` wraps its own: the same error translation, query
-    logging and execute wrappers.
-    """
-    if connection.vendor != "postgresql":
-        return connection.cursor()
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
-    connection.validate_thread_sharing()
-    cursor = psycopg.Cursor(connection.connection)
-    if connection.queries_logged:
-        return connection.make_debug_cursor(cursor)
-    return connection.make_cursor(cursor)
-
-
-# Text, flags and ids reach every backend as they are; the rest take the backend's form.
-_STORED_AS_GIVEN = (CharField, BooleanField, ForeignKey)
-
-
 @cache
 def _insert_statement(alias: str) -> tuple[str, list[tuple[str, Callable | None]], frozenset[str]]:
     quote_name = connections[alias].ops.quote_name
@@ -401,7 +374,7 @@ def _insert_statement(alias: str) -> tuple[str, list[tuple[str, Callable | None]
     placeholders = ", ".join(["%s"] * len(fields))
     sql = f"INSERT INTO {quote_name(Click._meta.db_table)} ({columns}) VALUES ({placeholders})"
     preparation = [
-        (field.attname, None if isinstance(field, _STORED_AS_GIVEN) else field.get_db_prep_save)
+        (field.attname, None if stored_as_given(field) else field.get_db_prep_save)
         for field in fields
     ]
     return sql, preparation, frozenset(field.attname for field in fields)

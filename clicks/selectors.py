@@ -17,7 +17,7 @@ from django.db.models.functions import TruncDate
 from django.urls import reverse
 
 from clicks.models import Click, ClickDay, ClickRollup
-from partners.models import Admission, Partner
+from partners.models import Admission, Partner, WebhookEndpoint
 from retrack.lib.plain_sql import ModelColumns, cache_relation, fetch_rows, prepared
 from retrack.lib.timed_cache import MISSING, TimedCache
 from retrack.lib.uuids import created_between
@@ -83,21 +83,25 @@ def forget_click_routes() -> None:
 
 
 class ReportedClick(NamedTuple):
-    """A report's click, its relations loaded, and those of the report's events that are
-    its program's (by UUID)."""
+    """A report's click, its relations loaded, those of the report's events that are its
+    program's (by UUID), and whether its partner has an active webhook endpoint (a change
+    of the conversion then asks to be numbered at once: `record_change`)."""
 
     click: Click
     events: dict[UUID, Event]
+    partner_has_webhooks: bool
 
 
 class _ClickLookup:
-    """A click with its program, the program's store and its partner, and the program's
-    events a report names, in one SELECT.
+    """A click with its program, the program's store and its partner, the program's
+    events a report names, and whether the partner has an active webhook endpoint, in one
+    SELECT.
 
-    What `Click.objects.select_related("program__store", "partner").get(pk=…)` and a read
-    of the events answer, as one hand-written statement: the store API reads them on every
-    report, and as querysets their building and compiling cost several times their
-    execution (bench/RESULTS.md). The events are LEFT JOINed, one row per event found.
+    What `Click.objects.select_related("program__store", "partner").get(pk=…)`, a read
+    of the events and `has_active_webhook_endpoints` answer, as one hand-written
+    statement: the store API reads them on every report, and as querysets their building
+    and compiling cost several times their execution (bench/RESULTS.md). The events are
+    LEFT JOINed, one row per event found; the endpoints' EXISTS is the rows' last column.
     """
 
     def __init__(self) -> None:
@@ -108,7 +112,10 @@ class _ClickLookup:
         self.event = ModelColumns(Event, "e")
         self.sql = (
             f"SELECT {self.click.select}, {self.program.select}, {self.store.select}, "
-            f"{self.partner.select}, {self.event.select} FROM {self.click.table} "
+            f"{self.partner.select}, {self.event.select}, "
+            f'EXISTS (SELECT 1 FROM "{WebhookEndpoint._meta.db_table}" w '
+            'WHERE w."partner_id" = c."partner_id" AND w."active") '
+            f"FROM {self.click.table} "
             f'JOIN {self.program.table} ON p."id" = c."program_id" '
             f'JOIN {self.store.table} ON s."id" = p."store_id" '
             f'JOIN {self.partner.table} ON a."id" = c."partner_id" '
@@ -142,7 +149,7 @@ class _ClickLookup:
                 event = self.event.build(each, offset)
                 cache_relation(event, "program", program)
                 events[event.uuid] = event
-        return ReportedClick(click, events)
+        return ReportedClick(click, events, bool(row[-1]))
 
 
 _CLICKS = _ClickLookup()

@@ -19,7 +19,8 @@ from conversions.models import (
     ReportOutcome,
     ReportSource,
 )
-from retrack.lib.plain_sql import insert_instances
+from partners.models import WebhookEndpoint
+from retrack.lib.plain_sql import insert_instances, stored_as_given
 from stores.models import EventKind, Store
 from stores.selectors import program_events
 from tests.factories import (
@@ -41,16 +42,33 @@ def test_it_loads_a_click_with_its_program_store_and_partner_as_the_orm_does():
     created = ClickFactory(ref="r-1", ip_address="192.0.2.7", is_bot=True)
     expected = Click.objects.select_related("program__store", "partner").get(pk=created.pk)
 
-    click, events = reported_click(created.pk)
+    click, events, partner_has_webhooks = reported_click(created.pk)
 
     assert _values(click) == _values(expected)
     assert events == {}
+    assert partner_has_webhooks is False
     with CaptureQueriesContext(connection) as queries:
         assert _values(click.program) == _values(expected.program)
         assert _values(click.program.store) == _values(expected.program.store)
         assert _values(click.partner) == _values(expected.partner)
     assert len(queries) == 0
     assert click._state.adding is False
+
+
+def test_it_reads_whether_the_clicks_partner_has_an_active_webhook_endpoint():
+    click = ClickFactory()
+    other = ClickFactory()
+    for partner, active in [(click.partner, True), (other.partner, False)]:
+        WebhookEndpoint.objects.create(
+            partner=partner, url="https://hooks.example/retrack", secret="s", active=active
+        )
+
+    assert reported_click(click.pk).partner_has_webhooks is True
+    assert reported_click(other.pk).partner_has_webhooks is False
+    # One row per event found: the answer is the same with several.
+    events = EventFactory.create_batch(2, program=click.program)
+    found = reported_click(click.pk, {event.uuid for event in events})
+    assert (len(found.events), found.partner_has_webhooks) == (2, True)
 
 
 def test_it_answers_no_click_for_an_unknown_uuid():
@@ -179,6 +197,22 @@ def test_it_refuses_to_insert_a_model_whose_saves_have_receivers():
     with pytest.raises(TypeError, match="signal receivers"):
         insert_instances([Store(name="Unheard Store")])
     assert not Store.objects.filter(name="Unheard Store").exists()
+
+
+def test_it_prepares_uuids_json_times_and_relations_to_uuid_keys_and_nothing_else():
+    fields = Conversion._meta.concrete_fields
+
+    prepared = [field.name for field in fields if not stored_as_given(field)]
+
+    # The click's key is a UUID (text on SQLite); the rest is text, flags and integers.
+    assert prepared == [
+        "uuid",
+        "click",
+        "commission_breakdown",
+        "vouchers",
+        "created_at",
+        "updated_at",
+    ]
 
 
 def test_it_refuses_to_insert_a_model_without_an_automatic_key():

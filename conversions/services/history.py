@@ -22,6 +22,7 @@ def record_change(
     changes: dict[str, Any] | None = None,
     reason: str = "",
     document: dict[str, Any] | None = None,
+    partner_has_webhooks: bool | None = None,
 ) -> ConversionChange:
     """Append a change to the conversion's history, for its partner's feed.
 
@@ -35,6 +36,8 @@ def record_change(
 
     The snapshot is the conversion re-read from the database, unless the caller passes the
     `document` it built from the very rows it just wrote (the create path, to save a read).
+    Likewise whether the partner has an active webhook endpoint is read here unless the
+    caller read it already (`partner_has_webhooks`, with the click: `reported_click`).
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("record_change must run inside the transaction that made the change")
@@ -62,6 +65,10 @@ def record_change(
         created_at=timezone.now(),
     )
     insert_instances([change])  # plain SQL: every change of every conversion pays for it
-    if not conversion.test and has_active_webhook_endpoints(conversion.partner_id):
+    if conversion.test:
+        return change
+    if partner_has_webhooks is None:
+        partner_has_webhooks = has_active_webhook_endpoints(conversion.partner_id)
+    if partner_has_webhooks:
         request_sequencing_on_commit()
     return change

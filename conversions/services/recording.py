@@ -173,6 +173,7 @@ def record_conversion(
                 actor=accepted.actor,
                 changes=changes,
                 document=document,
+                partner_has_webhooks=reported.partner_has_webhooks,
             )
     except IntegrityError:
         winner = _find_existing(click, report, idempotency_key)

@@ -12,11 +12,28 @@ database, so nothing read this way can be stale.
 
 from collections.abc import Callable, Sequence
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
+import psycopg
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Field, Model
+from django.db.backends.utils import CursorWrapper
+from django.db.models import (
+    AutoField,
+    BigAutoField,
+    BigIntegerField,
+    BooleanField,
+    CharField,
+    Field,
+    ForeignKey,
+    IntegerField,
+    Model,
+    PositiveBigIntegerField,
+    PositiveIntegerField,
+    PositiveSmallIntegerField,
+    SmallIntegerField,
+    TextField,
+)
 from django.db.models.signals import post_save, pre_save
 
 Converter = Callable[[Any, Any, Any], Any]
@@ -76,14 +93,34 @@ def prepared(field: Field, value: Any) -> Any:
     return field.get_db_prep_value(value, _connection(), prepared=False)
 
 
+def server_bound_cursor(connection: BaseDatabaseWrapper) -> CursorWrapper:
+    """Django's cursor; on PostgreSQL one that binds the values on the server.
+
+    Django's psycopg cursors bind on the client, formatting every value into the SQL
+    text in Python, which cost the click path more than any other single step and the
+    store API a fifth of its CPU (bench/RESULTS.md). This cursor has psycopg send them
+    apart, as the protocol's parameters, and is wrapped exactly as `connection.cursor()`
+    wraps its own: the same error translation, query logging and execute wrappers.
+    """
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    cursor = psycopg.Cursor(connection.connection)
+    if connection.queries_logged:
+        return connection.make_debug_cursor(cursor)
+    return connection.make_cursor(cursor)
+
+
 def fetch_rows(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-    with _connection().cursor() as cursor:
+    with server_bound_cursor(_connection()) as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
 
 
 def fetch_row(sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
-    with _connection().cursor() as cursor:
+    with server_bound_cursor(_connection()) as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone()
 
@@ -98,9 +135,44 @@ def for_update() -> str:
     return " FOR UPDATE" if _connection().features.has_select_for_update else ""
 
 
+# The field classes whose Python value every backend stores as it is: the ORM's
+# preparation (`pre_save`, `get_db_prep_save`) hands it over unchanged. Exact classes, so
+# that a subclass with its own preparation (an encrypted CharField) is prepared.
+_AS_GIVEN = frozenset(
+    {
+        CharField,
+        TextField,
+        BooleanField,
+        SmallIntegerField,
+        IntegerField,
+        BigIntegerField,
+        PositiveSmallIntegerField,
+        PositiveIntegerField,
+        PositiveBigIntegerField,
+        AutoField,
+        BigAutoField,
+    }
+)
+
+
+def stored_as_given(field: Field) -> bool:
+    """Whether the ORM would send `field`'s value to any backend exactly as it is; a
+    relation's value is its target's (a UUID key is text on SQLite, so it is prepared)."""
+    if type(field) is ForeignKey:
+        return stored_as_given(field.target_field)
+    return type(field) in _AS_GIVEN
+
+
+class _InsertStatement(NamedTuple):
+    sql: str  # up to VALUES
+    row: str  # one row's placeholders
+    # Each column's attribute, and its field where the value needs the ORM's preparation.
+    columns: tuple[tuple[str, Field | None], ...]
+
+
 @cache
-def _insertable_fields(model: type[Model]) -> tuple[Field, ...]:
-    """The columns an INSERT of `model` names: all but its automatic primary key.
+def _insert_statement(model: type[Model]) -> _InsertStatement:
+    """The INSERT of `model`: every column but its automatic primary key.
 
     Only models whose every value comes from Python: a database default or a generated
     column would need the ORM's placeholders, and a model without an automatic key could
@@ -113,7 +185,15 @@ def _insertable_fields(model: type[Model]) -> tuple[Field, ...]:
     for field in fields:
         if field.generated or field.has_db_default():
             raise TypeError(f"{model.__name__}.{field.name} is set by the database: use the ORM")
-    return fields
+    return _InsertStatement(
+        sql=f'INSERT INTO "{meta.db_table}" ('
+        + ", ".join(f'"{field.column}"' for field in fields)
+        + ") VALUES ",
+        row="(" + ", ".join(["%s"] * len(fields)) + ")",
+        columns=tuple(
+            (field.attname, None if stored_as_given(field) else field) for field in fields
+        ),
+    )
 
 
 def insert_instances(instances: Sequence[Model], *, ignore_conflicts: bool = False) -> None:
@@ -121,9 +201,10 @@ def insert_instances(instances: Sequence[Model], *, ignore_conflicts: bool = Fal
 
     What `bulk_create` (or `save(force_insert=True)`) does for a model with an automatic
     primary key and no signal receivers, without compiling a query: the values go through
-    each field's `pre_save` and `get_db_prep_save`, as the ORM sends them. With
-    `ignore_conflicts`, a row a unique constraint refuses is skipped and, as with
-    `bulk_create(ignore_conflicts=True)`, no instance learns its primary key.
+    each field's `pre_save` and `get_db_prep_save`, as the ORM sends them (but those the
+    ORM would send unchanged: `stored_as_given`). With `ignore_conflicts`, a row a unique
+    constraint refuses is skipped and, as with `bulk_create(ignore_conflicts=True)`, no
+    instance learns its primary key.
     """
     if not instances:
         return
@@ -134,22 +215,19 @@ def insert_instances(instances: Sequence[Model], *, ignore_conflicts: bool = Fal
         raise TypeError(f"{model.__name__} has save signal receivers: use the ORM to save it")
     meta = model._meta
     auto = meta.auto_field
-    fields = _insertable_fields(model)
+    statement = _insert_statement(model)
+    sql, row = statement.sql, statement.row
     for instance in instances:
         # As the ORM does: a relation to an instance saved since takes its primary key.
         instance._prepare_related_fields_for_save(operation_name="insert_instances")
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    sql = (
-        f'INSERT INTO "{meta.db_table}" ('
-        + ", ".join(f'"{field.column}"' for field in fields)
-        + ") VALUES "
-    )
     params = [
-        field.get_db_prep_save(field.pre_save(instance, True), connection)
+        getattr(instance, attname)
+        if field is None
+        else field.get_db_prep_save(field.pre_save(instance, True), connection)
         for instance in instances
-        for field in fields
+        for attname, field in statement.columns
     ]
-    with connection.cursor() as cursor:
+    with server_bound_cursor(connection) as cursor:
         if ignore_conflicts:
             values = ", ".join([row] * len(instances))
             cursor.execute(f"{sql}{values} ON CONFLICT DO NOTHING", params)
@@ -162,7 +240,8 @@ def insert_instances(instances: Sequence[Model], *, ignore_conflicts: bool = Fal
         else:
             keys = []
             for index in range(len(instances)):
-                cursor.execute(sql + row, params[index * len(fields) : (index + 1) * len(fields)])
+                width = len(statement.columns)
+                cursor.execute(sql + row, params[index * width : (index + 1) * width])
                 keys.append(connection.ops.last_insert_id(cursor, meta.db_table, auto.column))
     for instance, key in zip(instances, keys, strict=True):
         setattr(instance, auto.attname, key)

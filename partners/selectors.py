@@ -53,6 +53,8 @@ def partner_feed_page(partner: Partner, *, after_sequence: int, limit: int) -> F
     """
     # From the read replica when there is one: it lags, it never skips (README, "The read
     # replica"): its state is a prefix of the primary's commit order, as sequence order is.
+    # While it cannot be reached, from the primary, which is never behind it: a cursor
+    # carries over either way.
     rows = list(
         partner_visible_changes()
         .using(read_alias())

@@ -18,6 +18,7 @@ from django.db.migrations.recorder import MigrationRecorder
 from partners.webhooks.selectors import waiting_delivery_count
 from retrack.jobs.selectors import last_job_runs
 from retrack.lib.answers import Answer, json_answer, method_not_allowed
+from retrack.lib.replica import replica_state
 
 logger = logging.getLogger(__name__)
 
@@ -84,9 +85,16 @@ def webhook_backlog() -> dict[str, int]:
     return {"waiting": waiting_delivery_count()}
 
 
+def read_replica() -> dict[str, str]:
+    """The read replica: "up", "down" (the reads that may lag go to the primary, so
+    Retrack stays ready), or "none" without DATABASE_REPLICA_URL."""
+    return {"state": replica_state()}
+
+
 READINESS_FACTS: dict[str, Callable[[], Any]] = {
     "jobs": job_last_runs,
     "webhooks": webhook_backlog,
+    "replica": read_replica,
 }
 
 

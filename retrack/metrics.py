@@ -1,7 +1,8 @@
 """Prometheus metrics: what Retrack counts, and /metrics, which shows them.
 
 Each kind of event has one small function to count it (`count_click`,
-`count_report`, `count_conversion`, `count_webhook_delivery`, `observe_request`), so the
+`count_report`, `count_conversion`, `count_webhook_delivery`,
+`count_replica_connect_failure`, `observe_request`), so the
 code that knows an outcome counts it with one call and never touches prometheus-client.
 
 Under gunicorn each worker is its own process: with `PROMETHEUS_MULTIPROC_DIR` set
@@ -62,6 +63,11 @@ WEBHOOK_DELIVERIES = Counter(
     "Webhook delivery attempts to partners by outcome.",
     ["outcome"],
 )
+REPLICA_CONNECT_FAILURES = Counter(
+    "retrack_replica_connect_failures",
+    "Failed attempts to connect to the read replica; after each the reads that may lag go "
+    "to the primary for RETRACK_REPLICA_RETRY_SECONDS.",
+)
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 REQUEST_DURATION = Histogram(
     "retrack_http_request_duration_seconds",
@@ -98,7 +104,8 @@ def _child(metric: Counter | Histogram, *values: str) -> Any:
     key = (metric, values)
     child = _children.get(key)
     if child is None:
-        child = _children[key] = metric.labels(*values)
+        # A metric without labels is its own (only) child.
+        child = _children[key] = metric.labels(*values) if values else metric
     return child
 
 
@@ -128,6 +135,11 @@ def count_conversion(status: str) -> None:
 def count_webhook_delivery(outcome: str) -> None:
     """Count one webhook delivery attempt, e.g. `delivered`, `failed`, `gave_up`."""
     _count(WEBHOOK_DELIVERIES, outcome)
+
+
+def count_replica_connect_failure() -> None:
+    """Count one failed attempt to connect to the read replica."""
+    _count(REPLICA_CONNECT_FAILURES)
 
 
 def observe_request(endpoint: str, status: int, seconds: float) -> None:

@@ -146,7 +146,8 @@ else:
 # A streaming read replica of the primary (README, "The read replica"): the partner feed,
 # the partner stats, the overview and the dashboard read from it, through
 # `retrack.lib.replica.read_alias()`; every write, and every read that must see one, stays
-# on "default". Unset, there is no "replica" alias and those reads use the primary.
+# on "default". Unset, there is no "replica" alias and those reads use the primary; so do
+# they while the replica cannot be reached.
 _REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
 if _REPLICA_URL:
     if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
@@ -161,6 +162,9 @@ if _REPLICA_URL:
     # Tests create no database on a standby (it is read-only): under test the alias is a
     # second connection to the test database.
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+# A replica that cannot be reached is held down for this many seconds: meanwhile those
+# reads go to the primary, then the replica is tried again (retrack/lib/replica.py).
+RETRACK_REPLICA_RETRY_SECONDS = env.int("RETRACK_REPLICA_RETRY_SECONDS", default=30)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

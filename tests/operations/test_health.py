@@ -48,6 +48,7 @@ def test_readyz_answers_200_when_the_database_answers_and_every_migration_is_app
         },
         "jobs": {},
         "webhooks": {"waiting": 0},
+        "replica": {"state": "none"},
     }
 
 

@@ -154,14 +154,16 @@ class Server:
 
 
 @contextmanager
-def replica_server(database: str, log_path: Path) -> Iterator[Server]:
+def replica_server(
+    database: str, log_path: Path, replica_url: str | None = None
+) -> Iterator[Server]:
     """gunicorn (one worker, eight threads) on `database`: written on the primary, read
-    through the standby."""
+    through the standby (or `replica_url`)."""
     port = free_port()
     environment = _settings(
         DEBUG="false",
         DATABASE_URL=PRIMARY.url(database),
-        DATABASE_REPLICA_URL=STANDBY.url(database),
+        DATABASE_REPLICA_URL=replica_url or STANDBY.url(database),
         GUNICORN_BIND=f"127.0.0.1:{port}",
         WEB_CONCURRENCY="1",
         GUNICORN_THREADS="8",

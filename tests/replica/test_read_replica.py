@@ -9,13 +9,15 @@ import re
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
-from tests.operations.helpers import run_python
+from tests.operations.helpers import free_port, run_python
 from tests.replica.clusters import PRIMARY, STANDBY, replay_paused, wait_for_replay
-from tests.replica.server import Server
+from tests.replica.server import Server, replica_server
 from tests.shop import worked_example
 
 pytestmark = pytest.mark.postgres
@@ -139,6 +141,43 @@ def test_the_feed_stats_overview_and_dashboard_lag_with_the_replica_while_writes
     }
     assert [item["order_number"] for item in caught_up["data"]] == ["R-2"]
     assert caught_up["has_more"] is False
+
+
+@pytest.fixture
+def unreachable_replica(replica_database, tmp_path) -> Iterator[tuple[Server, int, Path]]:
+    """Retrack whose DATABASE_REPLICA_URL names a port on 127.0.0.1 that nobody listens on:
+    the server, that port, and its log."""
+    port = free_port()
+    log_path = tmp_path / "gunicorn.log"
+    replica_url = f"postgres://postgres@127.0.0.1:{port}/{replica_database}"
+    with replica_server(replica_database, log_path, replica_url=replica_url) as running:
+        yield running, port, log_path
+
+
+def test_it_serves_the_feed_stats_overview_and_dashboard_from_the_primary_if_no_replica_answers(
+    unreachable_replica, replica_shop
+):
+    server, port, log_path = unreachable_replica
+    shop = replica_shop
+    report(server, shop, "R-1")
+
+    first = figures(server, shop)
+    report(server, shop, "R-2")
+    second = figures(server, shop)
+    status, readiness = server.json("GET", "/readyz")
+
+    # Up to date at once: nothing lags behind the primary.
+    assert first == {"feed": ["R-1"], "stats": 1, "overview": 1, "dashboard": 1}
+    assert second == {"feed": ["R-1", "R-2"], "stats": 2, "overview": 2, "dashboard": 2}
+    assert (status, readiness["status"], readiness["replica"]) == (200, "ready", {"state": "down"})
+    # One warning for the whole outage, naming what could not be reached.
+    warnings = [
+        line
+        for line in log_path.read_text().splitlines()
+        if "The read replica cannot be reached" in line
+    ]
+    assert len(warnings) == 1
+    assert f"port {port} failed: Connection refused" in warnings[0]
 
 
 WRITERS = 4

@@ -4,6 +4,12 @@ import re
 from pathlib import Path
 
 import pytest
+from csp.constants import NONCE
+from csp.exceptions import CSPNonceError
+from django.http import HttpResponse
+from django.test import RequestFactory
+
+from retrack.middleware import ContentSecurityPolicyMiddleware
 
 pytestmark = pytest.mark.django_db
 
@@ -94,3 +100,69 @@ def test_a_plain_http_request_is_sent_to_https_when_asked(client, settings):
 
     assert response.status_code == 301
     assert response["Location"] == "https://testserver/admin/login/?next=/admin/"
+
+
+def _answered(request=None, **response_attributes):
+    """The policy middleware's answer to a plain 200 whose view set `response_attributes`."""
+    request = request or RequestFactory().get("/admin/")
+
+    def view(request):
+        response = HttpResponse("ok", headers=response_attributes.pop("headers", None))
+        for name, value in response_attributes.items():
+            setattr(response, name, value)
+        return response
+
+    return ContentSecurityPolicyMiddleware(view)(request)
+
+
+def test_it_answers_the_sites_policy_built_once_from_the_settings():
+    first, second = _answered(), _answered()
+
+    assert directives(first["Content-Security-Policy"]) == POLICY
+    assert second["Content-Security-Policy"] == first["Content-Security-Policy"]
+    assert "Content-Security-Policy-Report-Only" not in first
+
+
+def test_it_answers_a_changed_policy_once_the_settings_change(settings):
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": ["'self'"]}}
+    settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": {"img-src": ["'none'"]}}
+
+    response = _answered()
+
+    assert response["Content-Security-Policy"] == "default-src 'self'"
+    # django-csp gives a policy without default-src its default.
+    assert directives(response["Content-Security-Policy-Report-Only"]) == {
+        "default-src": "'self'",
+        "img-src": "'none'",
+    }
+
+
+def test_a_views_own_changes_to_the_policy_still_apply():
+    updated = _answered(_csp_update={"img-src": ["https://cdn.example"]})
+    exempt = _answered(_csp_exempt=True)
+    already = _answered(headers={"Content-Security-Policy": "sandbox"})
+
+    assert directives(updated["Content-Security-Policy"]) == {
+        **POLICY,
+        "img-src": "'self' data: https://cdn.example",
+    }
+    assert "Content-Security-Policy" not in exempt
+    assert already["Content-Security-Policy"] == "sandbox"
+
+
+def test_a_nonce_the_page_used_is_in_its_policy_and_one_asked_for_too_late_is_refused(settings):
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"script-src": ["'self'", NONCE]}}
+    request = RequestFactory().get("/admin/")
+    middleware = ContentSecurityPolicyMiddleware(lambda request: HttpResponse(request.csp_nonce))
+    late = RequestFactory().get("/admin/")
+
+    response = middleware(request)
+    ContentSecurityPolicyMiddleware(lambda request: HttpResponse("no nonce"))(late)
+
+    nonce = response.content.decode()
+    assert directives(response["Content-Security-Policy"]) == {
+        "default-src": "'self'",
+        "script-src": f"'self' 'nonce-{nonce}'",
+    }
+    with pytest.raises(CSPNonceError):
+        str(late.csp_nonce)

@@ -127,9 +127,9 @@ def _postgresql_options(database: dict) -> None:
     # idempotent, so a store's retry is safe.
     database["CONN_HEALTH_CHECKS"] = env.bool("DATABASE_HEALTH_CHECKS", default=False)
     # Off by default, as in Django: binding every query's parameters on the server
-    # measured no faster on the store API (bench/RESULTS.md). The click's INSERT is bound
-    # on the server either way (clicks/services.py); nothing is prepared, so PgBouncer in
-    # transaction mode works.
+    # measured no faster on the store API (bench/RESULTS.md). The click's INSERT and the
+    # store API's statements are bound on the server either way (retrack/lib/plain_sql.py),
+    # and prepared unless a pooler in transaction mode forbids it (retrack/lib/pooler.py).
     database.setdefault("OPTIONS", {})["server_side_binding"] = env.bool(
         "DATABASE_SERVER_SIDE_BINDING", default=False
     )

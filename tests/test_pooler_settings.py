@@ -16,8 +16,14 @@ def check(**environment: str):
     return run_check(SECRET_KEY="x" * 50, ALLOWED_HOSTS="retrack.example", **environment)
 
 
-def test_without_a_pooler_server_side_cursors_stay_on():
-    assert read_settings(*POOLER_SETTINGS, DATABASE_URL=BOUNCER_URL) == ["False", "'unset'"]
+def test_without_a_pooler_server_side_cursors_and_prepared_statements_stay_on():
+    assert read_settings(*POOLER_SETTINGS, DATABASE_URL=BOUNCER_URL) == ["False", "5"]
+
+
+def test_sqlite_is_given_no_prepared_statements_option():
+    values = read_settings(*POOLER_SETTINGS, DATABASE_URL="sqlite:///unused.sqlite3")
+
+    assert values == ["False", "'unset'"]
 
 
 def test_transaction_mode_turns_server_side_cursors_and_prepared_statements_off():

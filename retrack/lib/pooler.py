@@ -14,7 +14,11 @@ transactions is lost or, worse, seen by another client. Retrack keeps none of it
   restores on whichever server connection it lends.
 
 Session mode keeps a server connection for the whole client connection and needs none
-of this; `none` (no pooler) is the default.
+of this; `none` (no pooler) is the default. Without a pooler in transaction mode, the
+statements bound on the server (the store API's and the click's, `retrack.lib.plain_sql`)
+are prepared once they have run `PREPARE_THRESHOLD` times on a connection, which saves
+PostgreSQL parsing and planning them on every request: a quarter of its CPU per store API
+call (bench/RESULTS.md). Django's own queries are bound on the client and never prepared.
 """
 
 from typing import Any
@@ -22,6 +26,8 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 
 POOLER_MODES = ("none", "transaction")
+# psycopg's own default: a statement run this often on a connection is prepared.
+PREPARE_THRESHOLD = 5
 # OPTIONS that keep state in the session (or pool connections a second time) and so do
 # not work behind a pooler in transaction mode.
 _SESSION_OPTIONS = {
@@ -39,6 +45,8 @@ def configure_pooler(database: dict[str, Any], mode: str) -> None:
             f"DATABASE_POOLER must be one of {', '.join(POOLER_MODES)}, not {mode!r}."
         )
     if mode == "none":
+        if database["ENGINE"] == "django.db.backends.postgresql":
+            database.setdefault("OPTIONS", {}).setdefault("prepare_threshold", PREPARE_THRESHOLD)
         return
     if database["ENGINE"] != "django.db.backends.postgresql":
         raise ImproperlyConfigured(

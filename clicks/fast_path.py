@@ -44,7 +44,7 @@ from clicks.models import URL_MAX_LENGTH, USER_AGENT_MAX_LENGTH, Click
 from retrack.health import answer_health, answer_readiness
 from retrack.lib.answers import Answer
 from retrack.lib.geoip import visitor_country
-from retrack.lib.plain_sql import server_bound_cursor, stored_as_given
+from retrack.lib.plain_sql import no_rows, run_statement, stored_as_given
 from retrack.lib.request_ids import (
     REQUEST_ID_HEADER,
     bind_request_id,
@@ -350,8 +350,7 @@ def insert_click(values: Mapping[str, Any]) -> None:
         values[name] if prepare is None else prepare(values[name], connection)
         for name, prepare in columns
     ]
-    with server_bound_cursor(connection) as cursor:
-        cursor.execute(sql, row)
+    run_statement(connection, sql, row, no_rows)
 
 
 def _with_defaults(values: Mapping[str, Any], names: frozenset[str]) -> dict[str, Any]:

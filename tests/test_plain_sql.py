@@ -3,8 +3,10 @@
 import uuid
 from datetime import timedelta
 
+import psycopg
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
+from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -20,7 +22,7 @@ from conversions.models import (
     ReportSource,
 )
 from partners.models import WebhookEndpoint
-from retrack.lib.plain_sql import insert_instances, stored_as_given
+from retrack.lib.plain_sql import fetch_row, fetch_rows, insert_instances, stored_as_given
 from stores.models import EventKind, Store
 from stores.selectors import program_events
 from tests.factories import (
@@ -222,3 +224,46 @@ def test_it_refuses_to_insert_a_model_without_an_automatic_key():
     with pytest.raises(TypeError, match="no automatic primary key"):
         insert_instances([click])
     assert not Click.objects.exists()
+
+
+@pytest.mark.postgres
+def test_it_runs_every_statement_of_a_connection_on_one_kept_server_bound_cursor():
+    fetch_row("SELECT %s::int", [1])
+    kept = connection._plain_sql_cursor
+
+    assert fetch_rows("SELECT %s::int UNION ALL SELECT %s::int", [2, 3]) == [(2,), (3,)]
+    assert connection._plain_sql_cursor is kept
+    assert type(kept) is psycopg.Cursor  # values bound on the server, not in the SQL text
+
+
+@pytest.mark.postgres
+def test_a_closed_cursor_or_one_of_another_database_connection_is_made_again():
+    fetch_row("SELECT 1", [])
+    connection._plain_sql_cursor.close()
+
+    assert fetch_row("SELECT %s::int", [4]) == (4,)
+    reopened = connection._plain_sql_cursor
+    assert not reopened.closed
+    with psycopg.connect(connection.connection.info.dsn) as other:
+        connection._plain_sql_cursor = psycopg.Cursor(other)
+        assert fetch_row("SELECT %s::int", [5]) == (5,)
+    assert connection._plain_sql_cursor.connection is connection.connection
+
+
+@pytest.mark.postgres
+def test_a_refused_statement_raises_djangos_error_and_the_broken_transaction_refuses_more():
+    conversion = ConversionFactory()
+    table = Conversion._meta.db_table
+
+    with transaction.atomic():
+        # Django's IntegrityError (which the create path catches), not psycopg's.
+        with pytest.raises(IntegrityError), transaction.atomic():
+            fetch_row(f'UPDATE "{table}" SET "uuid" = NULL WHERE "id" = %s', [conversion.pk])
+        assert fetch_row(f'SELECT "uuid" FROM "{table}" WHERE "id" = %s', [conversion.pk]) == (
+            conversion.uuid,
+        )
+        connection.needs_rollback = True
+        with pytest.raises(TransactionManagementError):
+            fetch_row("SELECT 1", [])
+        connection.needs_rollback = False
+    assert Conversion.objects.get().uuid == conversion.uuid

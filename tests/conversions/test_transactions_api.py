@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 import pytest
+from django.test.utils import override_script_prefix
 
 from conversions.models import Conversion, ConversionChange
 from stores.services import save_event
@@ -13,6 +14,20 @@ URL = "/api/v2/transactions"
 
 def _post(client, payload, **headers):
     return client.post(URL, payload, format="json", headers=headers)
+
+
+def test_the_location_of_a_created_transaction_carries_the_path_retrack_is_served_under(
+    shop, store_client
+):
+    payload = transaction_payload(shop)
+    with override_script_prefix("/retrack/"):
+        mounted = _post(store_client, payload)
+    payload["orderNumber"] = "692549564"
+    at_root = _post(store_client, payload)
+
+    first, second = Conversion.objects.order_by("id")
+    assert mounted["Location"] == f"/retrack/api/v2/transactions/{first.uuid}"
+    assert at_root["Location"] == f"/api/v2/transactions/{second.uuid}"
 
 
 def test_it_creates_a_transaction_and_answers_the_stored_record(shop, store_client):

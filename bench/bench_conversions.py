@@ -388,18 +388,23 @@ def main() -> None:
         raise SystemExit("MISMATCH: stored conversions differ from the 201 answers")
 
 
+def create_runs(data: dict, run: str, create_file: Path) -> tuple[dict, list[dict]]:
+    """A 5 s warm-up at 4 connections, then a create run at each level, on the server up."""
+    write_lua_data(create_file, data, "create", f"{run}-warm")
+    warm = run_wrk(create_file, 4, 5)
+    runs = []
+    for connections in CONCURRENCY:
+        write_lua_data(create_file, data, "create", f"{run}-c{connections}")
+        runs.append(run_wrk(create_file, connections, SECONDS))
+    return warm, runs
+
+
 def run_retrack(data: dict, run: str, work: Path) -> tuple[dict, list[dict], dict, dict]:
     """Retrack's runs: warm-up, create at each level, replay, and the paced run."""
     server = start_server()
     try:
         wait_for_server()
-        create_file = work / "create.lua"
-        write_lua_data(create_file, data, "create", f"{run}-warm")
-        warm = run_wrk(create_file, 4, 5)
-        runs = []
-        for connections in CONCURRENCY:
-            write_lua_data(create_file, data, "create", f"{run}-c{connections}")
-            runs.append(run_wrk(create_file, connections, SECONDS))
+        warm, runs = create_runs(data, run, work / "create.lua")
         replay_file = work / "replay.lua"
         write_lua_data(replay_file, data, "replay", run, replay_pairs(f"{run}-c"))
         replay = run_wrk(replay_file, 16, SECONDS)
@@ -415,13 +420,7 @@ def run_baseline(data: dict, run: str, work: Path) -> dict:
     server = start_server("bench.conversions_baseline:application")
     try:
         wait_for_server()
-        create_file = work / "baseline.lua"
-        write_lua_data(create_file, data, "create", f"{run}-warm")
-        warm = run_wrk(create_file, 4, 5)
-        runs = []
-        for connections in CONCURRENCY:
-            write_lua_data(create_file, data, "create", f"{run}-c{connections}")
-            runs.append(run_wrk(create_file, connections, SECONDS))
+        warm, runs = create_runs(data, run, work / "baseline.lua")
     finally:
         server.terminate()
         server.wait(timeout=30)

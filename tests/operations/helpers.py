@@ -5,6 +5,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,31 @@ def wait_until_listening(port: int, process: subprocess.Popen, log: Path | None 
         except OSError:
             time.sleep(0.1)
     raise AssertionError("gunicorn did not start")
+
+
+@contextmanager
+def gunicorn(environment: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
+    """`gunicorn retrack.wsgi` run from the repository with `environment` (its bind in
+    GUNICORN_BIND), its output added to `log`, once it accepts connections; stopped after."""
+    port = int(environment["GUNICORN_BIND"].rpartition(":")[2])
+    with log.open("ab") as output:
+        process = subprocess.Popen(
+            [str(GUNICORN), "retrack.wsgi"],
+            cwd=ROOT,
+            env=environment,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_until_listening(port, process, log)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def call(

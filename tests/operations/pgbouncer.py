@@ -25,11 +25,10 @@ from django.conf import settings
 from django.db import connection
 
 from tests.operations.helpers import (
-    GUNICORN,
     ROOT,
     clean_environment,
     free_port,
-    wait_until_listening,
+    gunicorn,
 )
 
 PGBOUNCER = shutil.which("pgbouncer") or (
@@ -147,20 +146,8 @@ def gunicorn_through(bouncer: Bouncer, folder: Path, **overrides: str) -> Iterat
         **overrides,
     )
     log = folder / "gunicorn.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [str(GUNICORN), "retrack.wsgi"],
-            cwd=ROOT,
-            env=environment,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        wait_until_listening(port, process, log)
+    with gunicorn(environment, log):
         yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
     assert b"Traceback" not in log.read_bytes(), log.read_text()
 
 

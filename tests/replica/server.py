@@ -22,11 +22,10 @@ from psycopg import sql
 
 from retrack.settings_test import _migrations_fingerprint
 from tests.operations.helpers import (
-    GUNICORN,
     ROOT,
     clean_environment,
     free_port,
-    wait_until_listening,
+    gunicorn,
 )
 from tests.replica.clusters import LOCK_PATH, PRIMARY, STANDBY, wait_for_replay
 
@@ -169,21 +168,5 @@ def replica_server(
         GUNICORN_THREADS="8",
         PROMETHEUS_MULTIPROC_DIR=str(log_path.parent / "metrics"),
     )
-    with log_path.open("ab") as log:
-        process = subprocess.Popen(
-            [str(GUNICORN), "retrack.wsgi"],
-            cwd=ROOT,
-            env=environment,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        wait_until_listening(port, process)
+    with gunicorn(environment, log_path):
         yield Server(port=port, database=database)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()

@@ -93,7 +93,7 @@ def prepared(field: Field, value: Any) -> Any:
     return field.get_db_prep_value(value, _connection(), prepared=False)
 
 
-def server_bound_cursor(connection: BaseDatabaseWrapper) -> CursorWrapper:
+def _server_bound_cursor(connection: BaseDatabaseWrapper) -> CursorWrapper:
     """Django's cursor; on PostgreSQL one that binds the values on the server.
 
     Django's psycopg cursors bind on the client, formatting every value into the SQL
@@ -134,7 +134,7 @@ def run_statement(
         or connection.queries_logged
         or connection.execute_wrappers
     ):
-        with server_bound_cursor(connection) as cursor:
+        with _server_bound_cursor(connection) as cursor:
             cursor.execute(sql, params)
             return read(cursor)
     cursor = _kept_cursor(connection)
@@ -288,7 +288,7 @@ def insert_instances(instances: Sequence[Model], *, ignore_conflicts: bool = Fal
     else:
         keys = []
         width = len(statement.columns)
-        with server_bound_cursor(connection) as cursor:
+        with _server_bound_cursor(connection) as cursor:
             for index in range(len(instances)):
                 cursor.execute(sql + row, params[index * width : (index + 1) * width])
                 keys.append(connection.ops.last_insert_id(cursor, meta.db_table, auto.column))
